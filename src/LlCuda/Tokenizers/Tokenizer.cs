@@ -77,13 +77,10 @@ public sealed partial class Tokenizer
     public bool IsEndOfGeneration(int id) => Vocabulary.EndOfGeneration.Contains(id);
 
     // The one place that maps tokenizer.ggml.model to an algorithm.
-    [SuppressMessage("Performance", "CA1859", Justification = "BpeModel joins this switch when the BPE branch lands")]
     static ITokenizerModel CreateModel(Vocabulary vocabulary) => vocabulary.Model switch
     {
         "llama" => new SpmModel(vocabulary),
-        // BpeModel lands from the BPE branch; until then this is the switch to flip: new BpeModel(vocabulary).
-        "gpt2" => throw new NotSupportedException(
-            "tokenizer model 'gpt2' (byte-level BPE) is not available in this build yet: only 'llama' (SentencePiece) vocabularies can be tokenized"),
+        "gpt2" => new BpeModel(vocabulary),
         _ => throw new NotSupportedException(
             $"tokenizer model '{vocabulary.Model}' (tokenizer.ggml.model) is not supported: supported models are 'llama' (SentencePiece BPE) and 'gpt2' (byte-level BPE)"),
     };

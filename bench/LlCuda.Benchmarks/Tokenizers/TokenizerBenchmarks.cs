@@ -12,7 +12,10 @@ namespace LlCuda.Benchmarks.Tokenizers;
 /// scripts/fetch-tokenizers.sh to have run.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(warmupCount: 2, iterationCount: 10)]
+// In-process: building a separate benchmark project takes minutes on a loaded 2-core box.
+[InProcess]
+[WarmupCount(2)]
+[IterationCount(10)]
 public class TokenizerBenchmarks
 {
     Tokenizer _tokenizer = null!;

@@ -1,1 +1,4 @@
-System.Console.WriteLine("llcuda");
+using LlCuda.Cli;
+using LlCuda.Cli.Hosting;
+
+return LlCudaCli.Run(args, CliConsole.System());

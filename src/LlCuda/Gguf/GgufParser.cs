@@ -19,6 +19,18 @@ internal sealed class GgufParser
     const int MaxNameBytes = 63;    // GGML_MAX_NAME (64) less the terminating zero
     const int MaxArrayNesting = 8;  // deeper nesting is no real model's; it would only exhaust the stack
 
+    /// <summary>
+    /// Names the field being read. Formatting is deferred to the error path so that reading
+    /// a 150,000-entry vocabulary allocates no field-name strings.
+    /// </summary>
+    readonly record struct Field(string Name, long Index = -1, string? Suffix = null)
+    {
+        public static implicit operator Field(string name) => new(name);
+        public Field With(string suffix) => this with { Suffix = Suffix is null ? suffix : $"{Suffix} {suffix}" };
+        public override string ToString() =>
+            (Index >= 0 ? $"element {Index} of '{Name}'" : Name) + (Suffix is null ? "" : " " + Suffix);
+    }
+
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     readonly string _source;
@@ -216,7 +228,7 @@ internal sealed class GgufParser
             case GgufValueType.String:
             {
                 var values = new string[n];
-                for (int i = 0; i < n; i++) values[i] = ReadString($"element {i} of '{key}'");
+                for (int i = 0; i < n; i++) values[i] = ReadString(new Field(key, i));
                 return GgufValue.Of(values);
             }
             default:
@@ -233,7 +245,7 @@ internal sealed class GgufParser
     }
 
     // The host is little-endian (x86-64, arm64), as GGUF is: numbers are copied as they lie.
-    T[] Numbers<T>(int count, string field) where T : unmanaged =>
+    T[] Numbers<T>(int count, Field field) where T : unmanaged =>
         MemoryMarshal.Cast<byte, T>(Take(checked(count * Marshal.SizeOf<T>()), field)).ToArray();
 
     static int MinBytes(GgufValueType t) => t switch
@@ -246,31 +258,31 @@ internal sealed class GgufParser
         _ => 12,                      // a nested array: element type + count
     };
 
-    GgufValueType ReadValueType(string field)
+    GgufValueType ReadValueType(Field field)
     {
         long at = _pos;
         uint t = ReadU32(field);
         if (t > (uint)GgufValueType.Float64)
-            Fail(field, at, $"unknown value type {t} (expected 0 to 12)");
+            Fail(field.ToString(), at, $"unknown value type {t} (expected 0 to 12)");
         return (GgufValueType)t;
     }
 
-    bool ReadBool(string field)
+    bool ReadBool(Field field)
     {
         long at = _pos;
         byte b = Take(1, field)[0];
-        if (b > 1) Fail(field, at, $"bool byte is {b}, expected 0 or 1");
+        if (b > 1) Fail(field.ToString(), at, $"bool byte is {b}, expected 0 or 1");
         return b == 1;
     }
 
-    string ReadString(string field)
+    string ReadString(Field field)
     {
         long at = _pos;
-        ulong length = ReadU64($"{field} length");
+        ulong length = ReadU64(field.With("length"));
         if (length > (ulong)Remaining)
-            Fail(field, at, $"string length {length:N0} exceeds the {Remaining:N0} bytes left in the file (truncated or corrupt file)");
+            Fail(field.ToString(), at, $"string length {length:N0} exceeds the {Remaining:N0} bytes left in the file (truncated or corrupt file)");
         if (length > int.MaxValue)
-            Fail(field, at, $"string length {length:N0} is larger than any real metadata string");
+            Fail(field.ToString(), at, $"string length {length:N0} is larger than any real metadata string");
         var bytes = Take((int)length, field);
         try
         {
@@ -278,18 +290,18 @@ internal sealed class GgufParser
         }
         catch (DecoderFallbackException)
         {
-            Fail(field, at + 8, "string is not valid UTF-8");
+            Fail(field.ToString(), at + 8, "string is not valid UTF-8");
             return "";
         }
     }
 
-    uint ReadU32(string field) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, field));
-    ulong ReadU64(string field) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, field));
+    uint ReadU32(Field field) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, field));
+    ulong ReadU64(Field field) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, field));
 
-    ReadOnlySpan<byte> Take(int count, string field)
+    ReadOnlySpan<byte> Take(int count, Field field)
     {
         if (count > Remaining)
-            Fail(field, _pos, $"needs {count:N0} bytes but the file ends after {Remaining:N0} (truncated download? fetch the file again)");
+            Fail(field.ToString(), _pos, $"needs {count:N0} bytes but the file ends after {Remaining:N0} (truncated download? fetch the file again)");
         var span = _bytes.Read(_pos, count);
         _pos += count;
         return span;

@@ -39,4 +39,10 @@ public enum GgmlType : uint
     TQ1_0 = 34,
     TQ2_0 = 35,
     MXFP4 = 39,
+    /// <summary>NVIDIA FP4: 64 weights, four E4M3 sub-block scales (ggml ships it in the llama.cpp LLamaSharp 0.30 uses).</summary>
+    NVFP4 = 40,
+    /// <summary>1-bit signs with one fp16 scale per 128 weights.</summary>
+    Q1_0 = 41,
+    /// <summary>2-bit codes with one fp16 scale per 64 weights.</summary>
+    Q2_0 = 42,
 }

@@ -61,7 +61,7 @@ public class BpeLlamaCppPropertyTests
     {
         var vocab = BpeTestSupport.LoadVocabulary(path);
         var model = new BpeModel(vocab);
-        var pieces = LlamaCppReference.Pieces(path);
+        var pieces = BpeLlamaCppReference.Pieces(path);
         Assert.Equal(vocab.Count, pieces.Count);
         var failures = new List<string>();
         var bytes = new List<byte>();
@@ -94,7 +94,7 @@ public class BpeLlamaCppPropertyTests
         var model = new BpeModel(vocab);
         var rng = new Random(seed);
         var texts = Enumerable.Range(0, TextsPerVocab).Select(_ => BpeRandomText.Next(rng)).ToList();
-        var expected = LlamaCppReference.Tokenize(ggufPath, texts);
+        var expected = BpeLlamaCppReference.Tokenize(ggufPath, texts);
 
         var failures = new List<string>();
         for (int i = 0; i < texts.Count; i++)
@@ -116,9 +116,10 @@ public sealed class LlamaCppCollection
 }
 
 /// <summary>llama.cpp's tokenizer through LLamaSharp, serialized by a process-wide lock.</summary>
-internal static class LlamaCppReference
+internal static class BpeLlamaCppReference
 {
-    internal static readonly Lock Gate = new();
+    // The tests' one lock around llama.cpp: its native state is shared by every test class.
+    internal static Lock Gate => Support.LlamaCppReference.Gate;
 
     /// <summary>llama_tokenize(text, add_special: false, parse_special: false) for each text.</summary>
     public static List<int[]> Tokenize(string ggufPath, IEnumerable<string> texts)

@@ -1,0 +1,150 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using LlCuda.Tensors;
+
+namespace LlCuda.Cpu;
+
+/// <summary>
+/// Quantizes fp32 activation rows to int8 codes for the integer dot products, as ggml-cpu does
+/// before a quantized matmul (its vec_dot_type), but into <see cref="ActivationRows"/>' layout.
+/// The scalar paths are the specification; the vector paths give the same bits.
+/// </summary>
+internal static unsafe class ActivationQuantizer
+{
+    /// <summary>
+    /// Q8_0 of one row of <paramref name="cols"/> (a multiple of 32) values, as ggml-cpu's x86
+    /// quantize_row_q8_0: d = amax / 127, codes = round-half-even(x * (127 / amax)), d stored as
+    /// fp16 (here as that fp16 value in fp32). Also writes each block's code sum.
+    /// </summary>
+    /// <param name="x">[cols] fp32.</param>
+    /// <param name="codes">[cols] int8 out.</param>
+    /// <param name="scales">[cols / 32] fp32 out.</param>
+    /// <param name="sums">[cols / 32] int16 out.</param>
+    public static void Q8Blocks(float* x, int cols, sbyte* codes, float* scales, short* sums, KernelPath path)
+    {
+        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512)) Q8BlocksAvx512(x, cols, codes, scales, sums);
+        else Q8BlocksScalar(x, cols, codes, scales, sums);
+    }
+
+    public static void Q8BlocksScalar(float* x, int cols, sbyte* codes, float* scales, short* sums)
+    {
+        for (int b = 0; b < cols / 32; b++)
+        {
+            float* xb = x + 32 * b;
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = MathF.Max(amax, MathF.Abs(xb[j]));
+            float id = amax != 0 ? 127f / amax : 0f;
+            int sum = 0;
+            for (int j = 0; j < 32; j++)
+            {
+                int q = (int)MathF.Round(xb[j] * id, MidpointRounding.ToEven);
+                codes[32 * b + j] = (sbyte)q;
+                sum += q;
+            }
+            scales[b] = (float)FloatFormats.ToHalf(amax / 127f);
+            sums[b] = (short)sum;
+        }
+    }
+
+    static void Q8BlocksAvx512(float* x, int cols, sbyte* codes, float* scales, short* sums)
+    {
+        var absMask = Vector512.Create(0x7FFF_FFFF).AsSingle();
+        for (int b = 0; b < cols / 32; b++)
+        {
+            float* xb = x + 32 * b;
+            var v0 = Vector512.Load(xb);
+            var v1 = Vector512.Load(xb + 16);
+            // max is exact in any order, so the vector reduction equals the scalar loop.
+            float amax = VectorReduce.Max(Vector512.Max(v0 & absMask, v1 & absMask));
+            float id = amax != 0 ? 127f / amax : 0f;
+            var vid = Vector512.Create(id);
+            var q0 = Avx512F.ConvertToVector512Int32(v0 * vid); // MXCSR default: round half to even
+            var q1 = Avx512F.ConvertToVector512Int32(v1 * vid);
+            Avx512F.ConvertToVector128SByte(q0).Store(codes + 32 * b);
+            Avx512F.ConvertToVector128SByte(q1).Store(codes + 32 * b + 16);
+            scales[b] = (float)FloatFormats.ToHalf(amax / 127f);
+            sums[b] = (short)Vector512.Sum(q0 + q1);
+        }
+    }
+
+    /// <summary>
+    /// Q8_K of one row (cols a multiple of 256), as ggml's quantize_row_q8_K_ref: codes =
+    /// min(127, nearest(x * -127 / max)) where max is the value of largest magnitude with its
+    /// sign, d = 1 / iscale, and the sum of every 16 codes.
+    /// </summary>
+    /// <param name="x">[cols] fp32.</param>
+    /// <param name="codes">[cols] int8 out.</param>
+    /// <param name="scales">[cols / 256] fp32 out.</param>
+    /// <param name="sums">[cols / 16] int16 out.</param>
+    public static void Q8K(float* x, int cols, sbyte* codes, float* scales, short* sums, KernelPath path)
+    {
+        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512)) Q8KAvx512(x, cols, codes, scales, sums);
+        else Q8KScalar(x, cols, codes, scales, sums);
+    }
+
+    public static void Q8KScalar(float* x, int cols, sbyte* codes, float* scales, short* sums)
+    {
+        for (int b = 0; b < cols / 256; b++)
+        {
+            float* xb = x + 256 * b;
+            sbyte* qb = codes + 256 * b;
+            float max = 0, amax = 0;
+            for (int j = 0; j < 256; j++)
+            {
+                float ax = MathF.Abs(xb[j]);
+                if (ax > amax) { amax = ax; max = xb[j]; }
+            }
+            if (amax == 0)
+            {
+                scales[b] = 0;
+                for (int j = 0; j < 256; j++) qb[j] = 0;
+                for (int j = 0; j < 16; j++) sums[16 * b + j] = 0;
+                continue;
+            }
+            float iscale = -127f / max;
+            for (int j = 0; j < 256; j++) qb[j] = (sbyte)Math.Min(127, Quantize.NearestInt(iscale * xb[j]));
+            for (int j = 0; j < 16; j++)
+            {
+                int sum = 0;
+                for (int l = 0; l < 16; l++) sum += qb[16 * j + l];
+                sums[16 * b + j] = (short)sum;
+            }
+            scales[b] = 1 / iscale;
+        }
+    }
+
+    static void Q8KAvx512(float* x, int cols, sbyte* codes, float* scales, short* sums)
+    {
+        var absMask = Vector512.Create(0x7FFF_FFFF).AsSingle();
+        for (int b = 0; b < cols / 256; b++)
+        {
+            float* xb = x + 256 * b;
+            sbyte* qb = codes + 256 * b;
+            var vmax = Vector512<float>.Zero;
+            for (int j = 0; j < 256; j += 16) vmax = Vector512.Max(vmax, Vector512.Load(xb + j) & absMask);
+            float amax = VectorReduce.Max(vmax);
+            if (amax == 0)
+            {
+                scales[b] = 0;
+                Unsafe.InitBlock(qb, 0, 256);
+                Unsafe.InitBlock(sums + 16 * b, 0, 32);
+                continue;
+            }
+            // The signed value of largest magnitude: the first one, as the scalar loop keeps.
+            float max = 0;
+            for (int j = 0; j < 256; j++)
+                if (MathF.Abs(xb[j]) == amax) { max = xb[j]; break; }
+            float iscale = -127f / max;
+            var vs = Vector512.Create(iscale);
+            var cap = Vector512.Create(127);
+            for (int j = 0; j < 256; j += 16)
+            {
+                var q = Vector512.Min(Avx512F.ConvertToVector512Int32(Vector512.Load(xb + j) * vs), cap);
+                Avx512F.ConvertToVector128SByte(q).Store(qb + j);
+                sums[16 * b + j / 16] = (short)Vector512.Sum(q);
+            }
+            scales[b] = 1 / iscale;
+        }
+    }
+}

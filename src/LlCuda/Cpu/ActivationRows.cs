@@ -1,0 +1,44 @@
+namespace LlCuda.Cpu;
+
+/// <summary>How a matmul's activations are presented to the dot-product kernel of a weight type.</summary>
+internal enum ActivationFormat
+{
+    /// <summary>fp32 as given (F32, F16, BF16 weights).</summary>
+    Float,
+    /// <summary>
+    /// Q8_0 codes and scales (ggml's Q8_0, and Q8_1 whose s = d * sum is rebuilt from the sums):
+    /// per 32 activations one fp32 scale (an fp16 value, as ggml stores it) and the int16 sum of
+    /// the 32 codes. Used by Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 weights.
+    /// </summary>
+    Q8Blocks,
+    /// <summary>ggml's Q8_K: per 256 activations one fp32 scale, and the int16 sum of every 16 codes. Used by K-quant weights.</summary>
+    Q8K,
+}
+
+/// <summary>
+/// The activations of one matmul call in the form the kernels read (struct of arrays, not ggml's
+/// interleaved blocks: codes contiguous so a 64-byte load covers two blocks, scales already
+/// fp32, sums precomputed once per call instead of once per weight row).
+/// Token t's data starts at Codes + t * Cols, Scales + t * ScalesPerToken, Sums + t * SumsPerToken,
+/// Floats + t * Cols.
+/// </summary>
+internal unsafe struct ActivationRows
+{
+    /// <summary>[tokens, Cols] int8 codes (quantized formats).</summary>
+    public sbyte* Codes;
+    /// <summary>[tokens, ScalesPerToken] fp32 block scales.</summary>
+    public float* Scales;
+    /// <summary>[tokens, SumsPerToken] int16 sums of codes (per 32 for Q8Blocks, per 16 for Q8K).</summary>
+    public short* Sums;
+    /// <summary>[tokens, Cols] fp32 activations (Float format).</summary>
+    public float* Floats;
+    /// <summary>Elements per token.</summary>
+    public int Cols;
+    public int ScalesPerToken;
+    public int SumsPerToken;
+
+    public readonly sbyte* CodesOf(int token) => Codes + (long)token * Cols;
+    public readonly float* ScalesOf(int token) => Scales + (long)token * ScalesPerToken;
+    public readonly short* SumsOf(int token) => Sums + (long)token * SumsPerToken;
+    public readonly float* FloatsOf(int token) => Floats + (long)token * Cols;
+}

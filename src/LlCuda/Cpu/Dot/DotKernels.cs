@@ -1,0 +1,82 @@
+using LlCuda.Tensors;
+
+namespace LlCuda.Cpu;
+
+/// <summary>
+/// The kernels of one weight type on one <see cref="KernelPath"/>: which activation format it
+/// reads, the scalar row dot (the reference), and optionally a tiled kernel that computes one
+/// weight row against up to <see cref="DotKernels.MaxTile"/> activation rows at once, loading
+/// each weight block once for all of them.
+/// </summary>
+internal unsafe struct DotKernels
+{
+    /// <summary>Activation rows a tiled kernel takes per call.</summary>
+    public const int MaxTile = 4;
+
+    public ActivationFormat Format;
+    /// <summary>Block size of the activation scales (32 or 256; 1 for float).</summary>
+    public int ScaleBlock;
+    /// <summary>Codes per activation sum (32 or 16; 0 for float).</summary>
+    public int SumBlock;
+
+    /// <summary>dot(weight row, activation row) for quantized formats: (w, codes, scales, sums, weight blocks).</summary>
+    public delegate*<byte*, sbyte*, float*, short*, int, float> QuantRow;
+    /// <summary>dot(weight row, activation row) for the float format: (w, x, cols).</summary>
+    public delegate*<byte*, float*, int, float> FloatRow;
+
+    /// <summary>
+    /// Tiled kernel or null: (w row, activations, first token, token count 1..MaxTile,
+    /// y of the first token for this row, y stride between tokens in floats).
+    /// </summary>
+    public delegate*<byte*, ActivationRows*, int, int, float*, int, void> Tile;
+
+    /// <summary>The kernels for <paramref name="type"/> on <paramref name="path"/> (clamped to what the CPU supports).</summary>
+    public static DotKernels For(GgmlType type, KernelPath path)
+    {
+        path = KernelPaths.Clamp(path);
+        var k = new DotKernels();
+        switch (type)
+        {
+            case GgmlType.F32: k.Float(&FloatDot.F32Scalar); break;
+            case GgmlType.F16: k.Float(&FloatDot.F16Scalar); break;
+            case GgmlType.BF16: k.Float(&FloatDot.BF16Scalar); break;
+            case GgmlType.Q4_0: k.Blocks(&QuantDot.Q4_0Scalar); break;
+            case GgmlType.Q4_1: k.Blocks(&QuantDot.Q4_1Scalar); break;
+            case GgmlType.Q5_0: k.Blocks(&QuantDot.Q5_0Scalar); break;
+            case GgmlType.Q5_1: k.Blocks(&QuantDot.Q5_1Scalar); break;
+            case GgmlType.Q8_0: k.Blocks(&QuantDot.Q8_0Scalar); break;
+            case GgmlType.Q4_K: k.KQuant(&QuantDot.Q4_KScalar); break;
+            case GgmlType.Q5_K: k.KQuant(&QuantDot.Q5_KScalar); break;
+            case GgmlType.Q6_K: k.KQuant(&QuantDot.Q6_KScalar); break;
+            default: throw new NotSupportedException($"no CPU dot kernel for {type}");
+        }
+        if (path != KernelPath.Scalar) k.Tile = VectorTile(type, path);
+        return k;
+    }
+
+    void Float(delegate*<byte*, float*, int, float> row)
+    {
+        Format = ActivationFormat.Float;
+        ScaleBlock = 1;
+        FloatRow = row;
+    }
+
+    void Blocks(delegate*<byte*, sbyte*, float*, short*, int, float> row)
+    {
+        Format = ActivationFormat.Q8Blocks;
+        ScaleBlock = 32;
+        SumBlock = 32;
+        QuantRow = row;
+    }
+
+    void KQuant(delegate*<byte*, sbyte*, float*, short*, int, float> row)
+    {
+        Format = ActivationFormat.Q8K;
+        ScaleBlock = 256;
+        SumBlock = 16;
+        QuantRow = row;
+    }
+
+    /// <summary>The vector tile kernel of a type and path, or null where only the scalar one exists yet.</summary>
+    static delegate*<byte*, ActivationRows*, int, int, float*, int, void> VectorTile(GgmlType type, KernelPath path) => null;
+}

@@ -1,0 +1,21 @@
+using System.Runtime.InteropServices;
+
+namespace LlCuda.Tensors.Quants;
+
+/// <summary>
+/// Q5_0: 32 weights as 5-bit codes q in 0..31 with one fp16 scale; w = d * (q - 16).
+/// 22 bytes per 32 weights = 5.5 bits per weight.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct BlockQ5_0
+{
+    public const int Elements = 32;
+    public const int Bytes = 22;
+
+    /// <summary>Scale (fp16).</summary>
+    public Half D;
+    /// <summary>Fifth bits as one little-endian uint32: bit j belongs to weight j.</summary>
+    public Bytes4 Qh;
+    /// <summary>Low 4 bits: byte j holds weight j (low nibble) and weight j + 16 (high nibble).</summary>
+    public Bytes16 Qs;
+}

@@ -150,19 +150,19 @@ public class HfTokenizerJsonTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
-    static void AssertVectors(string tokenizer, string vectors)
+    static void AssertVectors(string tokenizerName, string vectors)
     {
-        var vocab = HfTokenizerJson.Load(CachedTokenizerFactAttribute.PathOf(tokenizer)).ToVocabulary(vectors);
-        var model = new BpeModel(vocab);
+        var vocab = HfTokenizerJson.Load(CachedTokenizerFactAttribute.PathOf(tokenizerName)).ToVocabulary(vectors);
+        var tokenizer = new Tokenizer(vocab);
         var failures = new List<string>();
-        var cases = BpeTestSupport.ReadVectors(vectors);
-        foreach (var (text, expected) in cases)
+        var cases = TokenizerVectorFiles.ReadCases(vectors);
+        foreach (var (_, text, expected) in cases)
         {
-            var actual = BpeTestSupport.Tokenize(model, vocab, text);
+            var actual = BpeTestSupport.Encode(tokenizer, text);
             if (!actual.SequenceEqual(expected))
                 failures.Add($"{BpeVectorTests.Escape(text)}\n   expected {string.Join(' ', expected)}\n   actual   {string.Join(' ', actual)}");
         }
-        Assert.True(failures.Count == 0, $"{tokenizer} as {vectors}: {failures.Count} of {cases.Count} texts differ:\n" + string.Join("\n", failures));
+        Assert.True(failures.Count == 0, $"{tokenizerName} as {vectors}: {failures.Count} of {cases.Count} texts differ:\n" + string.Join("\n", failures));
     }
 }
 

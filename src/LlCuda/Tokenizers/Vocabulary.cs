@@ -57,9 +57,10 @@ public sealed class Vocabulary
         // llama.cpp's defaults per vocabulary kind, then per pre-tokenizer, then from metadata.
         int bos = isSpm ? 1 : 11, eos = isSpm ? 2 : 11, unk = isSpm ? 0 : None;
         bool addBos = isSpm, addSpacePrefix = isSpm;
-        if (isBpe && Pre is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "pixtral" or "tekken" or "chameleon")
+        // llama.cpp turns add_bos on for the Llama-3 family of pre-tokenizers, tekken and chameleon.
+        if (isBpe && Pre is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "falcon-h1" or "pixtral" or "midm-2.0"
+                or "lfm2" or "jina-v5-nano" or "tekken" or "chameleon")
             addBos = true;
-        IgnoreMerges = isBpe && Pre is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "pixtral" or "tekken";
 
         Bos = Pick(options.Bos, bos);
         Eos = Pick(options.Eos, eos);
@@ -157,9 +158,6 @@ public sealed class Vocabulary
     public bool AddBos { get; }
     public bool AddEos { get; }
     public bool AddSpacePrefix { get; }
-
-    /// <summary>For Llama-3-style BPE: a whole pre-token found in the vocabulary is taken as is, without merging.</summary>
-    public bool IgnoreMerges { get; }
 
     /// <summary>Ids that end generation (EOS, EOT, EOM and end-of-turn-looking control tokens).</summary>
     public IReadOnlySet<int> EndOfGeneration => _endOfGeneration;

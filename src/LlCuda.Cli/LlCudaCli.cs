@@ -16,6 +16,7 @@ public static class LlCudaCli
         root.Subcommands.Add(InferCommand.Create(console));
         root.Subcommands.Add(LogitsCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));
+        root.Subcommands.Add(SystemInfoCommand.Create(console));
         root.Subcommands.Add(TokenizeCommand.Create(console));
         root.Subcommands.Add(DetokenizeCommand.Create(console));
         return root;

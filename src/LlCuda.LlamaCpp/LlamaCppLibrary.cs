@@ -67,7 +67,7 @@ public static class LlamaCppLibrary
         if (Directory.Exists(full)) full = System.IO.Path.Combine(full, "libllama.so");
         if (!File.Exists(full))
             throw new LlamaCppException(LlamaCppFailure.Library,
-                $"{origin}={path}: no such file{(full != path ? $" ({full})" : "")}; expected a libllama.so from a llama.cpp build (cmake -B build -DBUILD_SHARED_LIBS=ON [-DGGML_CUDA=ON] && cmake --build build: it is build/bin/libllama.so), or unset it to use the bundled CPU build");
+                $"{origin}={path}: no such file{(full != path ? $" ({full})" : "")}; expected a libllama.so from a llama.cpp build (cmake -B build -DBUILD_SHARED_LIBS=ON [-DGGML_CUDA=ON] && cmake --build build: it is build/bin/libllama.so), or {Drop(origin)} to use the bundled CPU build");
         return full;
     }
 
@@ -89,7 +89,7 @@ public static class LlamaCppLibrary
                     throw new LlamaCppException(LlamaCppFailure.Library,
                         $"llama.cpp's bundled CPU library is missing: {bundledDir} does not exist; reinstall llcuda with its runtimes/ folder beside the executable, or set {LlamaCppOptions.LibraryEnvironmentVariable} to a libllama.so");
                 // The bundled package holds CPU builds only; skip LLamaSharp's CUDA/Vulkan probing.
-                NativeLibraryConfig.All.WithCuda(false).WithVulkan(false);
+                NativeLibraryConfig.All.WithCuda(false).WithVulkan(false).WithAvx(DetectAvxLevel());
             }
             NativeLibraryConfig.All.WithLogCallback(LlamaCppLog.Receive);
         }
@@ -147,7 +147,7 @@ public static class LlamaCppLibrary
             catch (DllNotFoundException e)
             {
                 throw new LlamaCppException(LlamaCppFailure.Library,
-                    $"{origin}={libllama}: cannot load {file}: {OneLine(e.Message)}; install what it names (for a CUDA build: the CUDA runtime and cuBLAS of the version it was built with, on LD_LIBRARY_PATH) or unset {origin} to use the bundled CPU build", e);
+                    $"{origin}={libllama}: cannot load {file}: {LoaderReason(e)}; install what it names (for a CUDA build: the CUDA runtime and cuBLAS of the version it was built with, on LD_LIBRARY_PATH) or {Drop(origin)} to use the bundled CPU build", e);
             }
             catch (BadImageFormatException e)
             {
@@ -155,6 +155,28 @@ public static class LlamaCppLibrary
                     $"{origin}={libllama}: {file} is not a linux-x64 shared library ({OneLine(e.Message)})", e);
             }
         }
+    }
+
+    /// <summary>
+    /// The best bundled build for this CPU, from the kernel's CPU flags. LLamaSharp picks one
+    /// with Avx.IsSupported and friends, which a NativeAOT binary compiles for its baseline
+    /// instruction set (x86-64-v2 unless IlcInstructionSet says more): there they read false and
+    /// LLamaSharp loads the slow noavx build on an AVX-512 machine (seen: "bundled noavx" from the
+    /// published binary, "bundled avx512" from the same machine under the JIT). The kernel
+    /// lists a flag only when the CPU has it and the OS saves its registers.
+    /// </summary>
+    internal static AvxLevel DetectAvxLevel()
+    {
+        const string cpuinfo = "/proc/cpuinfo";
+        if (!File.Exists(cpuinfo)) return AvxLevel.None;
+        var flags = File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) is { } line
+            ? line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal)
+            : [];
+        // The same requirements LLamaSharp's own check uses for each build.
+        if (flags.IsSupersetOf(["avx512f", "avx512bw", "avx512vbmi", "avx512_vnni"])) return AvxLevel.Avx512;
+        if (flags.Contains("avx2")) return AvxLevel.Avx2;
+        if (flags.Contains("avx")) return AvxLevel.Avx;
+        return AvxLevel.None;
     }
 
     static string[] Devices()
@@ -199,6 +221,17 @@ public static class LlamaCppLibrary
                 new FileInfo(b).ResolveLinkTarget(true)?.FullName ?? System.IO.Path.GetFullPath(b), StringComparison.Ordinal);
         }
         catch (IOException) { return false; }
+    }
+
+    static string Drop(string origin) => origin.StartsWith('-') ? $"drop {origin}" : $"unset {origin}";
+
+    // .NET wraps the loader's message (dlerror) in two sentences of advice; keep the loader's part.
+    static string LoaderReason(DllNotFoundException e)
+    {
+        const string marker = "environment variable: ";
+        string message = OneLine(e.Message);
+        int at = message.LastIndexOf(marker, StringComparison.Ordinal);
+        return at >= 0 ? message[(at + marker.Length)..] : message;
     }
 
     static string Innermost(Exception e)

@@ -14,6 +14,8 @@ public static class LlCudaCli
         model.Subcommands.Add(ModelInfoCommand.Create(console));
         root.Subcommands.Add(model);
         root.Subcommands.Add(InferCommand.Create(console));
+        root.Subcommands.Add(LogitsCommand.Create(console));
+        root.Subcommands.Add(BenchCommand.Create(console));
         root.Subcommands.Add(TokenizeCommand.Create(console));
         root.Subcommands.Add(DetokenizeCommand.Create(console));
         return root;

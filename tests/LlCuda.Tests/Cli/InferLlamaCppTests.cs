@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LlCuda.LlamaCpp;
 using LlCuda.Tests.Support;
+using LlCuda.Tests.Tokenizers;
 
 namespace LlCuda.Tests.Cli;
 
@@ -9,6 +10,7 @@ namespace LlCuda.Tests.Cli;
 /// is shared with other test classes) and through the published NativeAOT binary, which must
 /// find the bundled libllama beside itself.
 /// </summary>
+[Collection(LlamaCppCollection.Name)]
 public class InferLlamaCppTests
 {
     const string KnownText = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";

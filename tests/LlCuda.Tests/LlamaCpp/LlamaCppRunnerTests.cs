@@ -3,16 +3,20 @@ using LlCuda.Gguf;
 using LlCuda.LlamaCpp;
 using LlCuda.Models.Llama;
 using LlCuda.Tests.Support;
+using LlCuda.Tests.Tokenizers;
 using LlCuda.Tokenizers;
+using Xunit.Abstractions;
 
 namespace LlCuda.Tests.LlamaCpp;
 
 /// <summary>
 /// The llama.cpp engine (LlamaCppRunner) on stories260K: the known greedy text, logits against
 /// our CPU runner, several sequences in one batch, truncation. Every llama.cpp call runs under
-/// LlamaCppReference.Gate, since other test classes drive llama.cpp too.
+/// LlamaCppReference.Gate (and the classes share the llama.cpp collection), since other test
+/// classes drive llama.cpp too.
 /// </summary>
-public class LlamaCppRunnerTests
+[Collection(LlamaCppCollection.Name)]
+public class LlamaCppRunnerTests(ITestOutputHelper output)
 {
     const string KnownText = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
     const string PromptText = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends and her dog";
@@ -54,14 +58,17 @@ public class LlamaCppRunnerTests
         return Math.Sqrt(err / norm);
     }
 
-    static void AssertRowsClose(float[] ours, float[] reference, int vocab, double tolerance, string what)
+    void AssertRowsClose(float[] ours, float[] reference, int vocab, double tolerance, string what)
     {
         Assert.Equal(reference.Length, ours.Length);
+        double worst = 0;
         for (int row = 0; row < reference.Length / vocab; row++)
         {
             double e = NormalizedRms(ours.AsSpan(row * vocab, vocab), reference.AsSpan(row * vocab, vocab));
             Assert.True(e <= tolerance, $"{what}: position {row} has normalized RMS error {e:E3} > {tolerance:E1}");
+            worst = Math.Max(worst, e);
         }
+        output.WriteLine($"{what}: worst normalized RMS error {worst:E2} over {reference.Length / vocab} positions (limit {tolerance:E1})");
     }
 
     [Fact]

@@ -74,7 +74,8 @@ public static class LlamaCppLibrary
     static LlamaCppLibraryInfo LoadOnce(string? userLibrary, string origin)
     {
         long mark = LlamaCppLog.Mark();
-        if (!NativeLibraryConfig.LLama.LibraryHasLoaded)
+        bool preloaded = NativeLibraryConfig.LLama.LibraryHasLoaded;
+        if (!preloaded)
         {
             if (userLibrary is not null)
             {
@@ -116,31 +117,26 @@ public static class LlamaCppLibrary
         }
 
         string path = MappedLibllama() ?? userLibrary ?? "libllama.so (location unknown)";
-        bool bundled = userLibrary is null;
-        string? variant = bundled ? NativeApi.GetLoadedNativeLibrary(NativeLibraryName.LLama)?.Metadata?.AvxLevel switch
-        {
-            AvxLevel.Avx512 => "avx512",
-            AvxLevel.Avx2 => "avx2",
-            AvxLevel.Avx => "avx",
-            AvxLevel.None => "noavx",
-            _ => null,
-        } : null;
+        // Loaded before us (by code that used LLamaSharp directly): judge by where it came from.
+        bool bundled = preloaded
+            ? path.StartsWith(BundledDirectory + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            : userLibrary is null;
+        // The bundled builds sit in runtimes/linux-x64/native/<avx level>/.
+        string? variant = bundled ? System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(path)) : null;
         return new LlamaCppLibraryInfo(path, bundled, variant, Devices(), NativeApi.llama_supports_gpu_offload());
     }
 
-    // Loads the user's libggml*.so and libllama.so ourselves first, dependencies before
-    // dependents, because NativeLibrary.Load reports the loader's own reason
-    // ("libcudart.so.12: cannot open shared object file") where LLamaSharp only says it failed.
+    // Loads the user's libggml-base.so, libggml.so and libllama.so ourselves first, dependencies
+    // before dependents (the order LLamaSharp uses), because NativeLibrary.Load reports the
+    // loader's own reason ("libcudart.so.12: cannot open shared object file") where LLamaSharp
+    // only says it failed. libggml.so pulls in the backends it was linked with (libggml-cuda.so);
+    // other libggml-*.so in the folder are left alone: ggml loads optional backends itself and
+    // one that cannot load there (Vulkan without a loader) must not fail the whole library.
     // Once loaded, glibc hands the same handles to LLamaSharp's loader.
     static void PreloadUserLibrary(string libllama, string origin)
     {
         string dir = System.IO.Path.GetDirectoryName(libllama)!;
-        string Lib(string name) => System.IO.Path.Combine(dir, name);
-        var order = new List<string>();
-        if (File.Exists(Lib("libggml-base.so"))) order.Add(Lib("libggml-base.so"));
-        order.AddRange(Directory.EnumerateFiles(dir, "libggml-*.so").Where(f => !f.EndsWith("libggml-base.so", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
-        if (File.Exists(Lib("libggml.so"))) order.Add(Lib("libggml.so"));
-        order.Add(libllama);
+        var order = new[] { "libggml-base.so", "libggml.so" }.Select(n => System.IO.Path.Combine(dir, n)).Where(File.Exists).Append(libllama);
         foreach (var file in order)
         {
             try { NativeLibrary.Load(file); }

@@ -133,10 +133,12 @@ public static class LlamaCppLibrary
     // other libggml-*.so in the folder are left alone: ggml loads optional backends itself and
     // one that cannot load there (Vulkan without a loader) must not fail the whole library.
     // Once loaded, glibc hands the same handles to LLamaSharp's loader.
+    static readonly string[] UserDependencies = ["libggml-base.so", "libggml.so"];
+
     static void PreloadUserLibrary(string libllama, string origin)
     {
         string dir = System.IO.Path.GetDirectoryName(libllama)!;
-        var order = new[] { "libggml-base.so", "libggml.so" }.Select(n => System.IO.Path.Combine(dir, n)).Where(File.Exists).Append(libllama);
+        var order = UserDependencies.Select(n => System.IO.Path.Combine(dir, n)).Where(File.Exists).Append(libllama);
         foreach (var file in order)
         {
             try { NativeLibrary.Load(file); }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LlCuda.Cli.Hosting;
 using LlCuda.Engine;
+using LlCuda.LlamaCpp;
 
 namespace LlCuda.Cli.Commands;
 
@@ -8,7 +9,9 @@ namespace LlCuda.Cli.Commands;
 internal sealed class RunnerCliOptions
 {
     Option<int> _threads = null!, _ctx = null!;
+    Option<int?> _gpuLayers = null!;
     Option<string> _engine = null!, _cacheType = null!;
+    Option<string?> _llamaLib = null!;
 
     public static RunnerCliOptions Create() => new()
     {
@@ -18,11 +21,13 @@ internal sealed class RunnerCliOptions
             .AcceptOnlyFromAmong("native", "llamacpp"),
         _cacheType = new Option<string>("--cache-type") { Description = "KV cache element type: f16 (default) or f32", DefaultValueFactory = _ => "f16" }
             .AcceptOnlyFromAmong("f16", "f32"),
+        _llamaLib = new("--llamacpp-lib") { Description = $"libllama.so to run --engine llamacpp on, e.g. a CUDA build (default: ${LlamaCppOptions.LibraryEnvironmentVariable}, else the bundled CPU build)" },
+        _gpuLayers = new("--gpu-layers") { Description = "Layers llama.cpp offloads to a GPU (-1 = all; default: all when the libllama has a GPU, else 0)" },
     };
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _threads, _ctx, _engine, _cacheType }) command.Options.Add(o);
+        foreach (Option o in new Option[] { _threads, _ctx, _engine, _cacheType, _llamaLib, _gpuLayers }) command.Options.Add(o);
     }
 
     /// <summary>Default context when none is given: the model's, capped so a 32k-context model does not reserve gigabytes of KV cache.</summary>
@@ -43,9 +48,28 @@ internal sealed class RunnerCliOptions
 
     public EngineKind Engine(ParseResult r) => r.GetValue(_engine) == "llamacpp" ? EngineKind.LlamaCpp : EngineKind.Native;
 
-    public LoadedModel Load(ParseResult r, string path, RunnerOptions options) => Engine(r) switch
+    /// <summary>llama.cpp's own settings: --llamacpp-lib (else LLCUDA_LLAMACPP_LIB), --gpu-layers.</summary>
+    public LlamaCppOptions ReadLlamaCpp(ParseResult r)
     {
-        EngineKind.Native => LoadedModel.LoadNative(path, options),
-        _ => throw new NotSupportedException("--engine llamacpp is not available in this build yet"),
-    };
+        var options = LlamaCppOptions.FromEnvironment();
+        if (r.GetValue(_llamaLib) is { } lib) options = options with { LibraryPath = lib, LibraryOrigin = "--llamacpp-lib" };
+        options = options with { GpuLayerCount = r.GetValue(_gpuLayers) };
+        try { options.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        return options;
+    }
+
+    public LoadedModel Load(ParseResult r, string path, RunnerOptions options)
+    {
+        var engine = Engine(r);
+        if (engine != EngineKind.LlamaCpp)
+        {
+            foreach (var (option, given) in new (Option, bool)[] { (_llamaLib, r.GetValue(_llamaLib) is not null), (_gpuLayers, r.GetValue(_gpuLayers) is not null) })
+                if (given) throw new UsageException($"{option.Name} applies to --engine llamacpp only");
+            return LoadedModel.LoadNative(path, options);
+        }
+        var llama = ReadLlamaCpp(r);
+        // The tokenizer stays ours (exact to llama.cpp's); llama.cpp evaluates the model.
+        return LoadedModel.Load(path, _ => LlamaCppRunner.Load(path, options, llama));
+    }
 }

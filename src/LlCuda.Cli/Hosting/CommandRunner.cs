@@ -1,4 +1,5 @@
 using LlCuda.Gguf;
+using LlCuda.LlamaCpp;
 
 namespace LlCuda.Cli.Hosting;
 
@@ -21,6 +22,7 @@ public static class CommandRunner
         catch (FileNotFoundException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (DirectoryNotFoundException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (UnauthorizedAccessException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
+        catch (LlamaCppException e) { return Fail(console, e.Message, LlamaCppExitCode(e.Failure)); }
         catch (UsageException e) { return Fail(console, e.Message, ExitCodes.Usage); }
         catch (ArgumentException e) { return Fail(console, e.Message.Split(" (Parameter")[0], ExitCodes.Usage); }
         catch (NotSupportedException e) { return Fail(console, e.Message, ExitCodes.Unsupported); }
@@ -31,6 +33,15 @@ public static class CommandRunner
             return Fail(console, $"internal error: {e.GetType().Name}: {e.Message}{detail}", ExitCodes.Internal);
         }
     }
+
+    // A libllama that will not load is an environment problem (like a missing CUDA library);
+    // a model llama.cpp rejects is bad input data; the rest are runtime failures.
+    static int LlamaCppExitCode(LlamaCppFailure failure) => failure switch
+    {
+        LlamaCppFailure.Library => ExitCodes.Unsupported,
+        LlamaCppFailure.Model => ExitCodes.DataError,
+        _ => ExitCodes.Failure,
+    };
 
     static int Fail(CliConsole console, string message, int code)
     {

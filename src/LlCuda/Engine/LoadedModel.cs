@@ -32,14 +32,24 @@ public sealed class LoadedModel : IDisposable
     public double LoadMilliseconds { get; }
 
     /// <summary>Opens <paramref name="path"/> with llcuda's own CPU engine.</summary>
-    public static LoadedModel LoadNative(string path, RunnerOptions options)
+    public static LoadedModel LoadNative(string path, RunnerOptions options) =>
+        Load(path, file => new LlamaCpuRunner(file, options));
+
+    /// <summary>
+    /// Opens <paramref name="path"/>, builds its tokenizer (always ours, whatever the engine) and
+    /// hands the open file to <paramref name="createRunner"/> for the runner of any engine: this
+    /// is how engines that live outside this assembly (llama.cpp in LlCuda.LlamaCpp) plug in
+    /// without LlCuda.Core depending on them. The load time covers all of it.
+    /// </summary>
+    public static LoadedModel Load(string path, Func<GgufFile, IModelRunner> createRunner)
     {
+        ArgumentNullException.ThrowIfNull(createRunner);
         var clock = Stopwatch.StartNew();
         var file = GgufFile.Open(path);
         try
         {
             var tokenizer = Tokenizer.FromGguf(file);
-            var runner = new LlamaCpuRunner(file, options);
+            var runner = createRunner(file);
             return new LoadedModel(runner, tokenizer, file, clock.Elapsed.TotalMilliseconds);
         }
         catch

@@ -23,7 +23,8 @@ public static class CliRunner
     public static string PublishedBinary => Path.Combine(TestPaths.RepoRoot, "artifacts", "bin", "llcuda");
 
     /// <summary>Runs the published executable; bounded to <paramref name="timeoutSeconds"/>.</summary>
-    public static CliResult Published(string[] args, string? stdin = null, int timeoutSeconds = 120)
+    /// <param name="environment">Variables to set (a null value removes the variable) for this run only.</param>
+    public static CliResult Published(string[] args, string? stdin = null, int timeoutSeconds = 120, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo(PublishedBinary)
         {
@@ -33,6 +34,11 @@ public static class CliRunner
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) psi.Environment.Remove(name);
+            else psi.Environment[name] = value;
+        }
         using var p = Process.Start(psi)!;
         if (stdin is not null)
         {

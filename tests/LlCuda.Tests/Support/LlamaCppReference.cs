@@ -1,6 +1,7 @@
 using LLama;
 using LLama.Common;
 using LLama.Native;
+using LlCuda.LlamaCpp;
 
 namespace LlCuda.Tests.Support;
 
@@ -15,8 +16,10 @@ internal static class LlamaCppReference
 
     static LlamaCppReference()
     {
-        // Silence llama.cpp's load logging in test output.
-        NativeLibraryConfig.All.WithLogCallback((level, message) => { });
+        // Load the bundled libllama the way the llama.cpp engine does (LlamaCppRunner may come
+        // first in this process, and LLamaSharp's configuration can be set only before the first
+        // load): its log is kept quiet and quoted in errors, and both share one library.
+        LlamaCppLibrary.Load(null);
     }
 
     /// <summary>Token ids llama.cpp gives for <paramref name="text"/> with a vocab-only load of <paramref name="ggufPath"/>.</summary>

@@ -47,6 +47,20 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
+    /// <summary>
+    /// Writes the per-lane forms of a Q8Blocks row (see <see cref="ActivationRows.ScaleLanes"/>):
+    /// each block's scale 8 times, and -offset * sum / 8 8 times (offset a multiple of 8; 0 skips).
+    /// </summary>
+    public static void FillLanes(float* scales, short* sums, int blocks, int offset, float* scaleLanes, int* sumLanes)
+    {
+        int factor = offset / 8;
+        for (int b = 0; b < blocks; b++)
+        {
+            Vector256.Create(scales[b]).Store(scaleLanes + 8 * b);
+            if (factor != 0) Vector256.Create(-factor * sums[b]).Store(sumLanes + 8 * b);
+        }
+    }
+
     static void Q8BlocksAvx512(float* x, int cols, sbyte* codes, float* scales, short* sums)
     {
         var absMask = Vector512.Create(0x7FFF_FFFF).AsSingle();

@@ -86,9 +86,11 @@ public static unsafe class CpuMatMul
                 acts.Codes = scratch.Codes;
                 acts.Scales = scratch.Scales;
                 acts.Sums = scratch.Sums;
+                acts.ScaleLanes = scratch.ScaleLanes;
+                acts.SumLanes = scratch.SumLanes;
                 acts.ScalesPerToken = w.Cols / kernels.ScaleBlock;
                 acts.SumsPerToken = w.Cols / kernels.SumBlock;
-                var quantize = new QuantizeJob { Acts = acts, Format = kernels.Format, Path = path };
+                var quantize = new QuantizeJob { Acts = acts, Format = kernels.Format, Path = path, SumOffset = kernels.SumOffset, Lanes = kernels.Tile != null };
                 pool.Run(quantize, n);
             }
 
@@ -103,12 +105,19 @@ public static unsafe class CpuMatMul
         public ActivationRows Acts;
         public ActivationFormat Format;
         public KernelPath Path;
+        public int SumOffset;
+        public bool Lanes;
 
         public readonly void Execute(int token, int worker)
         {
             float* x = Acts.FloatsOf(token);
             if (Format == ActivationFormat.Q8Blocks)
+            {
                 ActivationQuantizer.Q8Blocks(x, Acts.Cols, Acts.CodesOf(token), Acts.ScalesOf(token), Acts.SumsOf(token), Path);
+                if (Lanes)
+                    ActivationQuantizer.FillLanes(Acts.ScalesOf(token), Acts.SumsOf(token), Acts.Cols / 32, SumOffset,
+                        Acts.ScaleLanesOf(token), Acts.SumLanesOf(token));
+            }
             else
                 ActivationQuantizer.Q8K(x, Acts.Cols, Acts.CodesOf(token), Acts.ScalesOf(token), Acts.SumsOf(token), Path);
         }

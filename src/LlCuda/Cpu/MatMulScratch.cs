@@ -16,10 +16,14 @@ public sealed unsafe class MatMulScratch : IDisposable
     sbyte* _codes;
     float* _scales;
     short* _sums;
-    long _codesCapacity, _scalesCapacity, _sumsCapacity; // in elements
+    // scale lanes: [n, cols / 4] fp32; sum lanes: [n, cols / 4] int32 (see ActivationRows)
+    float* _scaleLanes;
+    int* _sumLanes;
+    long _codesCapacity, _scalesCapacity, _sumsCapacity, _lanesCapacity, _sumLanesCapacity; // in elements
 
     /// <summary>Bytes of native memory the scratch holds now.</summary>
-    public long AllocatedBytes => _codesCapacity + _scalesCapacity * sizeof(float) + _sumsCapacity * sizeof(short);
+    public long AllocatedBytes => _codesCapacity + _scalesCapacity * sizeof(float) + _sumsCapacity * sizeof(short)
+        + _lanesCapacity * sizeof(float) + _sumLanesCapacity * sizeof(int);
 
     /// <summary>Makes room for <paramref name="tokens"/> rows of <paramref name="cols"/> activations in any format.</summary>
     internal void Ensure(int tokens, int cols)
@@ -32,11 +36,16 @@ public sealed unsafe class MatMulScratch : IDisposable
         Grow(ref _codes, ref _codesCapacity, codes);
         Grow(ref _scales, ref _scalesCapacity, scales);
         Grow(ref _sums, ref _sumsCapacity, sums);
+        long lanes = (long)tokens * ((cols + 3) / 4);
+        Grow(ref _scaleLanes, ref _lanesCapacity, lanes);
+        Grow(ref _sumLanes, ref _sumLanesCapacity, lanes);
     }
 
     internal sbyte* Codes => _codes;
     internal float* Scales => _scales;
     internal short* Sums => _sums;
+    internal float* ScaleLanes => _scaleLanes;
+    internal int* SumLanes => _sumLanes;
 
     static void Grow<T>(ref T* buffer, ref long capacity, long needed) where T : unmanaged
     {
@@ -59,8 +68,10 @@ public sealed unsafe class MatMulScratch : IDisposable
         if (_codes != null) NativeMemory.AlignedFree(_codes);
         if (_scales != null) NativeMemory.AlignedFree(_scales);
         if (_sums != null) NativeMemory.AlignedFree(_sums);
-        _codes = null; _scales = null; _sums = null;
-        _codesCapacity = _scalesCapacity = _sumsCapacity = 0;
+        if (_scaleLanes != null) NativeMemory.AlignedFree(_scaleLanes);
+        if (_sumLanes != null) NativeMemory.AlignedFree(_sumLanes);
+        _codes = null; _scales = null; _sums = null; _scaleLanes = null; _sumLanes = null;
+        _codesCapacity = _scalesCapacity = _sumsCapacity = _lanesCapacity = _sumLanesCapacity = 0;
         GC.SuppressFinalize(this);
     }
 

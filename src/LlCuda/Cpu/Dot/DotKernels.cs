@@ -18,6 +18,10 @@ internal unsafe struct DotKernels
     public int ScaleBlock;
     /// <summary>Codes per activation sum (32 or 16; 0 for float).</summary>
     public int SumBlock;
+    /// <summary>Q8Blocks: the offset the tile kernel's sum lanes remove (see <see cref="ActivationRows.SumLanes"/>); 0 = lanes unused.</summary>
+    public int SumOffset;
+    /// <summary>The path the kernels were chosen for (after clamping to the CPU).</summary>
+    public KernelPath Path;
 
     /// <summary>dot(weight row, activation row) for quantized formats: (w, codes, scales, sums, weight blocks).</summary>
     public delegate*<byte*, sbyte*, float*, short*, int, float> QuantRow;
@@ -34,7 +38,7 @@ internal unsafe struct DotKernels
     public static DotKernels For(GgmlType type, KernelPath path)
     {
         path = KernelPaths.Clamp(path);
-        var k = new DotKernels();
+        var k = new DotKernels { Path = path };
         switch (type)
         {
             case GgmlType.F32: k.Float(&FloatDot.F32Scalar); break;
@@ -50,7 +54,7 @@ internal unsafe struct DotKernels
             case GgmlType.Q6_K: k.KQuant(&QuantDot.Q6_KScalar); break;
             default: throw new NotSupportedException($"no CPU dot kernel for {type}");
         }
-        if (path != KernelPath.Scalar) k.Tile = VectorTile(type, path);
+        if (path != KernelPath.Scalar) k.SetVectorTile(type, path);
         return k;
     }
 
@@ -77,6 +81,43 @@ internal unsafe struct DotKernels
         QuantRow = row;
     }
 
-    /// <summary>The vector tile kernel of a type and path, or null where only the scalar one exists yet.</summary>
-    static delegate*<byte*, ActivationRows*, int, int, float*, int, void> VectorTile(GgmlType type, KernelPath path) => null;
+    /// <summary>Sets the vector tile kernel of a type and path (left null where only the scalar one exists).</summary>
+    void SetVectorTile(GgmlType type, KernelPath path)
+    {
+        switch (type)
+        {
+            case GgmlType.Q4_0: Legacy<Q4_0Block>(path); break;
+            case GgmlType.Q4_1: Legacy<Q4_1Block>(path); break;
+            case GgmlType.Q5_0: Legacy<Q5_0Block>(path); break;
+            case GgmlType.Q5_1: Legacy<Q5_1Block>(path); break;
+            case GgmlType.Q8_0: Legacy<Q8_0Block>(path); break;
+            case GgmlType.Q4_K: KQuant<Q4_KBlock>(path); break;
+            case GgmlType.Q5_K: KQuant<Q5_KBlock>(path); break;
+            case GgmlType.Q6_K: KQuant<Q6_KBlock>(path); break;
+        }
+    }
+
+    void KQuant<TBlock>(KernelPath path) where TBlock : struct, IKBlock
+    {
+        if (path == KernelPath.Avx512) Tile = &QuantDot.KTile512<TBlock>;
+    }
+
+    void Legacy<TBlock>(KernelPath path) where TBlock : struct, ILegacyBlock
+    {
+        switch (path)
+        {
+            case KernelPath.Avx512:
+                Tile = &QuantDot.LegacyTile512<TBlock>;
+                SumOffset = TBlock.Offset(false);
+                break;
+            case KernelPath.AvxVnni:
+                Tile = &QuantDot.LegacyTile256<TBlock, VnniIsa>;
+                SumOffset = TBlock.Offset(true);
+                break;
+            default:
+                Tile = &QuantDot.LegacyTile256<TBlock, Avx2Isa>;
+                SumOffset = TBlock.Offset(false);
+                break;
+        }
+    }
 }

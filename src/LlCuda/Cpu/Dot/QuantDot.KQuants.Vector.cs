@@ -92,7 +92,7 @@ internal static unsafe partial class QuantDot
                 q3 = Nibbles64(qs + 96);
                 if (typeof(TBlock) == typeof(Q5_KBlock))
                 {
-                    var qh = Avx512F.BroadcastVector256ToVector512((ulong*)(blk + 16));
+                    var qh = Broadcast256(blk + 16);
                     q0 |= FifthBits(qh, 0);
                     q1 |= FifthBits(qh, 2);
                     q2 |= FifthBits(qh, 4);
@@ -178,11 +178,24 @@ internal static unsafe partial class QuantDot
                          Vector256.Create(Vector128.Create((short)(s + 2)), Vector128.Create((short)(s + 3))));
     }
 
+    /// <summary>
+    /// The 32 bytes at <paramref name="p"/> in both halves of a register. Not
+    /// Avx512F.BroadcastVector256ToVector512(pointer): .NET 10's JIT encodes that load as a
+    /// 128-bit broadcast in optimized code (its disassembly reads "vbroadcasti64x4 zmm,
+    /// xmmword ptr"), which filled the upper 16 bytes of each half with the lower ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<ulong> Broadcast256(byte* p)
+    {
+        var v = Vector256.Load((ulong*)p);
+        return Simd.Join(v, v);
+    }
+
     /// <summary>32 packed bytes to 64 codes: the low nibbles (32 weights) then the high nibbles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<byte> Nibbles64(byte* p)
     {
-        var q = Avx512F.BroadcastVector256ToVector512((ulong*)p);
+        var q = Broadcast256(p);
         return Avx512F.ShiftRightLogicalVariable(q, Vector512.Create(0UL, 0, 0, 0, 4, 4, 4, 4)).AsByte() & Vector512.Create((byte)0x0F);
     }
 
@@ -200,7 +213,7 @@ internal static unsafe partial class QuantDot
     static void Q6Codes(byte* blk, int h, out Vector512<byte> a, out Vector512<byte> b)
     {
         var ql = Vector512.Load(blk + 64 * h);
-        var qh = Avx512F.BroadcastVector256ToVector512((ulong*)(blk + 128 + 32 * h));
+        var qh = Broadcast256(blk + 128 + 32 * h);
         var m4 = Vector512.Create((byte)0x0F);
         var m30 = Vector512.Create((byte)0x30);
         // Weights 0-63: ql & 15 with qh bits 0-1 (first 32) / 2-3 (next 32) moved to bits 4-5.

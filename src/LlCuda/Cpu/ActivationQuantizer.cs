@@ -21,6 +21,7 @@ internal static unsafe class ActivationQuantizer
     /// <param name="codes">[cols] int8 out.</param>
     /// <param name="scales">[cols / 32] fp32 out.</param>
     /// <param name="sums">[cols / 32] int16 out.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8Blocks(float* x, int cols, sbyte* codes, float* scales, short* sums, KernelPath path)
     {
         if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512)) Q8BlocksAvx512(x, cols, codes, scales, sums);
@@ -51,6 +52,7 @@ internal static unsafe class ActivationQuantizer
     /// Writes the per-lane forms of a Q8Blocks row (see <see cref="ActivationRows.ScaleLanes"/>):
     /// each block's scale 8 times, and -offset * sum / 8 8 times (offset a multiple of 8; 0 skips).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FillLanes(float* scales, short* sums, int blocks, int offset, float* scaleLanes, int* sumLanes)
     {
         int factor = offset / 8;
@@ -91,6 +93,7 @@ internal static unsafe class ActivationQuantizer
     /// <param name="codes">[cols] int8 out.</param>
     /// <param name="scales">[cols / 256] fp32 out.</param>
     /// <param name="sums">[cols / 16] int16 out.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8K(float* x, int cols, sbyte* codes, float* scales, short* sums, KernelPath path)
     {
         if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512)) Q8KAvx512(x, cols, codes, scales, sums);

@@ -38,6 +38,10 @@ internal unsafe struct DotKernels
     public static DotKernels For(GgmlType type, KernelPath path)
     {
         path = KernelPaths.Clamp(path);
+        // Kernels are compiled fully optimized at first call (AggressiveOptimization, so tests
+        // run the code benchmarks time); with Simd initialized by then, its table pointer
+        // compiles in as a constant instead of a load behind an init check in every loop.
+        Simd.EnsureInitialized();
         var k = new DotKernels { Path = path };
         switch (type)
         {
@@ -86,6 +90,9 @@ internal unsafe struct DotKernels
     {
         switch (type)
         {
+            case GgmlType.F32: Floats<F32Weights>(path); break;
+            case GgmlType.F16: Floats<F16Weights>(path); break;
+            case GgmlType.BF16: Floats<BF16Weights>(path); break;
             case GgmlType.Q4_0: Legacy<Q4_0Block>(path); break;
             case GgmlType.Q4_1: Legacy<Q4_1Block>(path); break;
             case GgmlType.Q5_0: Legacy<Q5_0Block>(path); break;
@@ -97,9 +104,17 @@ internal unsafe struct DotKernels
         }
     }
 
+    void Floats<TW>(KernelPath path) where TW : struct, IFloatWeights =>
+        Tile = path == KernelPath.Avx512 ? &FloatDot.Tile512<TW> : &FloatDot.Tile256<TW>;
+
     void KQuant<TBlock>(KernelPath path) where TBlock : struct, IKBlock
     {
-        if (path == KernelPath.Avx512) Tile = &QuantDot.KTile512<TBlock>;
+        Tile = path switch
+        {
+            KernelPath.Avx512 => &QuantDot.KTile512<TBlock>,
+            KernelPath.AvxVnni => &QuantDot.KTile256<TBlock, VnniIsa>,
+            _ => &QuantDot.KTile256<TBlock, Avx2Isa>,
+        };
     }
 
     void Legacy<TBlock>(KernelPath path) where TBlock : struct, ILegacyBlock

@@ -37,6 +37,11 @@ internal static unsafe class Simd
         return t;
     }
 
+    /// <summary>Runs the static initializer (builds the table) if it has not run.</summary>
+    public static void EnsureInitialized() => GC.KeepAlive(HalfToFloatBox);
+
+    static readonly object HalfToFloatBox = new();
+
     /// <summary>The fp16 at <paramref name="p"/> as fp32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Half(byte* p) => HalfToFloat[*(ushort*)p];

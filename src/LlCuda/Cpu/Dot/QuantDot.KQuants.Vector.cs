@@ -56,6 +56,7 @@ internal static unsafe partial class QuantDot
     // ---- 512-bit ----
 
     /// <summary>512-bit K-quant kernel: 64 weights per product step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void K512<TBlock, TTok>(byte* w, ActivationRows* a, int t0, float* y, int yStride)
         where TBlock : struct, IKBlock where TTok : struct, ITokens
     {

@@ -121,6 +121,7 @@ internal unsafe struct Q8_0Block : ILegacyBlock
 internal static unsafe partial class QuantDot
 {
     /// <summary>256-bit kernel: weight row <paramref name="w"/> against TTokens.Count activation rows from <paramref name="t0"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Legacy256<TBlock, TIsa, TTok>(byte* w, ActivationRows* a, int t0, float* y, int yStride)
         where TBlock : struct, ILegacyBlock where TIsa : struct, IIsa where TTok : struct, ITokens
     {
@@ -185,6 +186,7 @@ internal static unsafe partial class QuantDot
     /// A single row keeps two accumulators (four blocks per loop) so the fp32 adds do not wait
     /// on each other.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Legacy512<TBlock, TTok>(byte* w, ActivationRows* a, int t0, float* y, int yStride)
         where TBlock : struct, ILegacyBlock where TTok : struct, ITokens
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace LlCuda.Cpu;
 
 // Entry points with the DotKernels.Tile signature: four activation rows at once when the tile
@@ -5,6 +6,7 @@ namespace LlCuda.Cpu;
 // not depend on how tokens fall into tiles.
 internal static unsafe partial class QuantDot
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LegacyTile256<TBlock, TIsa>(byte* w, ActivationRows* a, int t0, int count, float* y, int yStride)
         where TBlock : struct, ILegacyBlock where TIsa : struct, IIsa
     {
@@ -12,6 +14,7 @@ internal static unsafe partial class QuantDot
         else for (int t = 0; t < count; t++) Legacy256<TBlock, TIsa, OneToken>(w, a, t0 + t, y + t * yStride, yStride);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LegacyTile512<TBlock>(byte* w, ActivationRows* a, int t0, int count, float* y, int yStride)
         where TBlock : struct, ILegacyBlock
     {
@@ -19,6 +22,7 @@ internal static unsafe partial class QuantDot
         else for (int t = 0; t < count; t++) Legacy512<TBlock, OneToken>(w, a, t0 + t, y + t * yStride, yStride);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void KTile512<TBlock>(byte* w, ActivationRows* a, int t0, int count, float* y, int yStride)
         where TBlock : struct, IKBlock
     {

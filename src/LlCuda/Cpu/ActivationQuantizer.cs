@@ -50,16 +50,16 @@ internal static unsafe class ActivationQuantizer
 
     /// <summary>
     /// Writes the per-lane forms of a Q8Blocks row (see <see cref="ActivationRows.ScaleLanes"/>):
-    /// each block's scale 8 times, and -offset * sum / 8 8 times (offset a multiple of 8; 0 skips).
+    /// each block's scale 8 times, -offset * sum * scale / 8 8 times (offset 0 skips them), and offset * sum once.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void FillLanes(float* scales, short* sums, int blocks, int offset, float* scaleLanes, int* sumLanes)
+    public static void FillLanes(float* scales, short* sums, int blocks, int offset, float* scaleLanes, float* corrLanes, int* offsetSums)
     {
-        int factor = offset / 8;
         for (int b = 0; b < blocks; b++)
         {
+            offsetSums[b] = offset * sums[b];
             Vector256.Create(scales[b]).Store(scaleLanes + 8 * b);
-            if (factor != 0) Vector256.Create(-factor * sums[b]).Store(sumLanes + 8 * b);
+            if (offset != 0) Vector256.Create(-offset / 8f * sums[b] * scales[b]).Store(corrLanes + 8 * b);
         }
     }
 

@@ -87,15 +87,52 @@ public static unsafe class CpuMatMul
                 acts.Scales = scratch.Scales;
                 acts.Sums = scratch.Sums;
                 acts.ScaleLanes = scratch.ScaleLanes;
-                acts.SumLanes = scratch.SumLanes;
+                acts.CorrLanes = scratch.CorrLanes;
+                acts.OffsetSums = scratch.OffsetSums;
                 acts.ScalesPerToken = w.Cols / kernels.ScaleBlock;
                 acts.SumsPerToken = w.Cols / kernels.SumBlock;
                 var quantize = new QuantizeJob { Acts = acts, Format = kernels.Format, Path = path, SumOffset = kernels.SumOffset, Lanes = kernels.Tile != null };
                 pool.Run(quantize, n);
             }
 
+            if (kernels.InterleavedTokens != null && n >= InterleavedMinTokens)
+            {
+                scratch.EnsureTiles(pool.Threads, kernels.InterleavedTileBytes(w.Cols));
+                WeightMatrix wcopy = w;
+                var ijob = new InterleavedJob { W = &wcopy, Acts = acts, K = kernels, Y = yp, N = n, Tiles = scratch.Tiles };
+                pool.Run(ijob, (w.Rows + Interleaved.Rows - 1) / Interleaved.Rows);
+                return;
+            }
             var job = new MatMulJob(w, acts, kernels, yp, n, pool.Threads);
             pool.Run(job, job.ChunkCount);
+        }
+    }
+
+    /// <summary>
+    /// Token count from which the row-interleaved kernels run (where the type has them): a tile
+    /// decode costs about what two tokens of per-row products do, and each token after that
+    /// costs about a third of a per-row product.
+    /// </summary>
+    internal static int InterleavedMinTokens = 4;
+
+    /// <summary>One chunk = 16 weight rows decoded into this worker's tile, then every token over it.</summary>
+    struct InterleavedJob : IChunkJob
+    {
+        public WeightMatrix* W;
+        public ActivationRows Acts;
+        public DotKernels K;
+        public float* Y;   // [n, rows]
+        public int N;
+        public byte** Tiles; // [threads] each worker's tile buffer
+
+        public readonly void Execute(int chunk, int worker)
+        {
+            int r0 = chunk * Interleaved.Rows;
+            int rows = Math.Min(Interleaved.Rows, W->Rows - r0);
+            byte* tile = Tiles[worker];
+            K.InterleavedDecode(W, r0, rows, tile);
+            var acts = Acts;
+            K.InterleavedTokens(tile, &acts, 0, N, Y + r0, W->Rows, rows);
         }
     }
 
@@ -116,7 +153,7 @@ public static unsafe class CpuMatMul
                 ActivationQuantizer.Q8Blocks(x, Acts.Cols, Acts.CodesOf(token), Acts.ScalesOf(token), Acts.SumsOf(token), Path);
                 if (Lanes)
                     ActivationQuantizer.FillLanes(Acts.ScalesOf(token), Acts.SumsOf(token), Acts.Cols / 32, SumOffset,
-                        Acts.ScaleLanesOf(token), Acts.SumLanesOf(token));
+                        Acts.ScaleLanesOf(token), Acts.CorrLanesOf(token), Acts.OffsetSumsOf(token));
             }
             else
                 ActivationQuantizer.Q8K(x, Acts.Cols, Acts.CodesOf(token), Acts.ScalesOf(token), Acts.SumsOf(token), Path);

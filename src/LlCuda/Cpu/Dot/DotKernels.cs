@@ -18,7 +18,7 @@ internal unsafe struct DotKernels
     public int ScaleBlock;
     /// <summary>Codes per activation sum (32 or 16; 0 for float).</summary>
     public int SumBlock;
-    /// <summary>Q8Blocks: the offset the tile kernel's sum lanes remove (see <see cref="ActivationRows.SumLanes"/>); 0 = lanes unused.</summary>
+    /// <summary>Q8Blocks: the offset the tile kernel's sum lanes remove (see <see cref="ActivationRows.CorrLanes"/>); 0 = lanes unused.</summary>
     public int SumOffset;
     /// <summary>The path the kernels were chosen for (after clamping to the CPU).</summary>
     public KernelPath Path;
@@ -33,6 +33,16 @@ internal unsafe struct DotKernels
     /// y of the first token for this row, y stride between tokens in floats).
     /// </summary>
     public delegate*<byte*, ActivationRows*, int, int, float*, int, void> Tile;
+
+    /// <summary>
+    /// Row-interleaved prefill kernels or null (see <see cref="Interleaved"/>): decode rows
+    /// [r0, r0 + count) into a tile, then run tokens over it: (tile, activations, first token,
+    /// token count, y of the first token at the tile's first row, y stride, rows in the tile).
+    /// </summary>
+    public delegate*<WeightMatrix*, int, int, byte*, void> InterleavedDecode;
+    public delegate*<byte*, ActivationRows*, int, int, float*, int, int, void> InterleavedTokens;
+    /// <summary>Bytes of one interleaved tile for this matrix's row length (a function of cols).</summary>
+    public delegate*<int, long> InterleavedTileBytes;
 
     /// <summary>The kernels for <paramref name="type"/> on <paramref name="path"/> (clamped to what the CPU supports).</summary>
     public static DotKernels For(GgmlType type, KernelPath path)
@@ -124,6 +134,12 @@ internal unsafe struct DotKernels
             case KernelPath.Avx512:
                 Tile = &QuantDot.LegacyTile512<TBlock>;
                 SumOffset = TBlock.Offset(false);
+                if (TBlock.CodeMax > 0)
+                {
+                    InterleavedDecode = &Interleaved.DecodeLegacyEntry<TBlock>;
+                    InterleavedTokens = &Interleaved.LegacyTokens<TBlock>;
+                    InterleavedTileBytes = &Interleaved.LegacyTileBytes;
+                }
                 break;
             case KernelPath.AvxVnni:
                 Tile = &QuantDot.LegacyTile256<TBlock, VnniIsa>;

@@ -23,6 +23,7 @@ internal struct VnniIsa : IIsa { public static bool Vnni => true; }
 internal interface ITokens { static abstract int Count { get; } }
 internal struct OneToken : ITokens { public static int Count => 1; }
 internal struct FourTokens : ITokens { public static int Count => 4; }
+internal struct EightTokens : ITokens { public static int Count => 8; }
 
 /// <summary>Shared pieces of the vector dot-product kernels.</summary>
 internal static unsafe class Simd

@@ -18,6 +18,8 @@ internal unsafe interface ILegacyBlock
     static abstract bool Signed { get; }
     /// <summary>Offset of the unsigned codes over the signed values, per ISA (0 when none is removed).</summary>
     static abstract int Offset(bool vnni);
+    /// <summary>Largest code (15 or 31; 0 for Q8_0, whose signed codes the row-interleaved kernel does not take).</summary>
+    static abstract int CodeMax { get; }
     /// <summary>The 32 codes of the block at <paramref name="block"/>, in weight order.</summary>
     static abstract Vector256<byte> Codes(byte* block, bool vnni);
     /// <summary>The 64 codes of the block at <paramref name="block"/> and the next one (512-bit path, no VNNI).</summary>
@@ -26,6 +28,7 @@ internal unsafe interface ILegacyBlock
 
 internal unsafe struct Q4_0Block : ILegacyBlock
 {
+    public static int CodeMax => 15;
     public static int BlockBytes => 18;
     public static bool HasMin => false;
     public static bool Signed => false;
@@ -38,6 +41,7 @@ internal unsafe struct Q4_0Block : ILegacyBlock
 
 internal unsafe struct Q4_1Block : ILegacyBlock
 {
+    public static int CodeMax => 15;
     public static int BlockBytes => 20;
     public static bool HasMin => true;
     public static bool Signed => false;
@@ -50,6 +54,7 @@ internal unsafe struct Q4_1Block : ILegacyBlock
 
 internal unsafe struct Q5_0Block : ILegacyBlock
 {
+    public static int CodeMax => 31;
     public static int BlockBytes => 22;
     public static bool HasMin => false;
     public static bool Signed => false;
@@ -87,6 +92,7 @@ internal unsafe struct Q5_0Block : ILegacyBlock
 
 internal unsafe struct Q5_1Block : ILegacyBlock
 {
+    public static int CodeMax => 31;
     public static int BlockBytes => 24;
     public static bool HasMin => true;
     public static bool Signed => false;
@@ -99,6 +105,7 @@ internal unsafe struct Q5_1Block : ILegacyBlock
 
 internal unsafe struct Q8_0Block : ILegacyBlock
 {
+    public static int CodeMax => 0;
     public static int BlockBytes => 34;
     public static bool HasMin => false;
     public static bool Signed => true;
@@ -115,20 +122,22 @@ internal unsafe struct Q8_0Block : ILegacyBlock
 }
 
 // Vector kernels of the 32-weight block types. Per block: the 32 codes are decoded once, then for
-// each activation row: int8 products summed into eight int32 lanes (plus that row's sum lanes,
-// which remove the code offset), converted to fp32, scaled by the row's scale lanes and
-// multiply-added with the block's weight scale. The 512-bit form does two blocks per step.
+// each activation row: u8 x s8 products summed into eight int32 lanes, converted to fp32, turned
+// into the scaled signed dot product by one multiply-add with the row's scale and correction
+// lanes, and multiply-added with the block's weight scale. The 512-bit form does two blocks per
+// step and up to eight rows per call, so one decoded pair serves eight tokens.
 internal static unsafe partial class QuantDot
 {
-    /// <summary>256-bit kernel: weight row <paramref name="w"/> against TTokens.Count activation rows from <paramref name="t0"/>.</summary>
+    /// <summary>256-bit kernel: weight row <paramref name="w"/> against TTok.Count (1 or 4) activation rows from <paramref name="t0"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Legacy256<TBlock, TIsa, TTok>(byte* w, ActivationRows* a, int t0, float* y, int yStride)
         where TBlock : struct, ILegacyBlock where TIsa : struct, IIsa where TTok : struct, ITokens
     {
         int blocks = a->Cols / 32;
-        sbyte* c0 = a->CodesOf(t0), c1 = c0 + a->Cols, c2 = c1 + a->Cols, c3 = c2 + a->Cols;
-        float* l0 = a->ScaleLanesOf(t0), l1 = l0 + a->Cols / 4, l2 = l1 + a->Cols / 4, l3 = l2 + a->Cols / 4;
-        int* s0 = a->SumLanesOf(t0), s1 = s0 + a->Cols / 4, s2 = s1 + a->Cols / 4, s3 = s2 + a->Cols / 4;
+        long cs = a->Cols, ls = a->Cols / 4;
+        sbyte* c = a->CodesOf(t0);
+        float* sl = a->ScaleLanesOf(t0);
+        float* cl = a->CorrLanesOf(t0);
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         for (int b = 0; b < blocks; b++)
         {
@@ -136,12 +145,12 @@ internal static unsafe partial class QuantDot
             var u = TBlock.Codes(blk, TIsa.Vnni);
             var dw = Vector256.Create(Simd.Half(blk));
             int o = 32 * b, l = 8 * b;
-            acc0 = Step256<TBlock, TIsa>(u, c0 + o, s0 + l, l0 + l, dw, acc0);
+            acc0 = Step256<TBlock, TIsa>(u, c + o, sl + l, cl + l, dw, acc0);
             if (TTok.Count > 1)
             {
-                acc1 = Step256<TBlock, TIsa>(u, c1 + o, s1 + l, l1 + l, dw, acc1);
-                acc2 = Step256<TBlock, TIsa>(u, c2 + o, s2 + l, l2 + l, dw, acc2);
-                acc3 = Step256<TBlock, TIsa>(u, c3 + o, s3 + l, l3 + l, dw, acc3);
+                acc1 = Step256<TBlock, TIsa>(u, c + cs + o, sl + ls + l, cl + ls + l, dw, acc1);
+                acc2 = Step256<TBlock, TIsa>(u, c + 2 * cs + o, sl + 2 * ls + l, cl + 2 * ls + l, dw, acc2);
+                acc3 = Step256<TBlock, TIsa>(u, c + 3 * cs + o, sl + 3 * ls + l, cl + 3 * ls + l, dw, acc3);
             }
         }
         y[0] = Vector256.Sum(acc0) + MinTerm<TBlock>(w, a, t0, blocks);
@@ -154,19 +163,18 @@ internal static unsafe partial class QuantDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Step256<TBlock, TIsa>(Vector256<byte> u, sbyte* c, int* sumLanes, float* scaleLanes,
+    static Vector256<float> Step256<TBlock, TIsa>(Vector256<byte> u, sbyte* c, float* scaleLanes, float* corrLanes,
         Vector256<float> dw, Vector256<float> acc) where TBlock : struct, ILegacyBlock where TIsa : struct, IIsa
     {
         var ys = Vector256.Load(c);
-        Vector256<int> p;
-        if (TBlock.Signed && !TIsa.Vnni)
-            p = Simd.DotU8S8<TIsa>(Vector256<int>.Zero, Avx2.Abs(u.AsSByte()), Avx2.Sign(ys, u.AsSByte()));
-        else
-        {
-            var init = TBlock.Offset(TIsa.Vnni) != 0 ? Vector256.Load(sumLanes) : Vector256<int>.Zero;
-            p = Simd.DotU8S8<TIsa>(init, u, ys);
-        }
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(p) * Vector256.Load(scaleLanes), dw, acc);
+        Vector256<int> p = TBlock.Signed && !TIsa.Vnni
+            ? Simd.DotU8S8<TIsa>(Vector256<int>.Zero, Avx2.Abs(u.AsSByte()), Avx2.Sign(ys, u.AsSByte()))
+            : Simd.DotU8S8<TIsa>(Vector256<int>.Zero, u, ys);
+        var f = Avx.ConvertToVector256Single(p);
+        f = TBlock.Offset(TIsa.Vnni) != 0
+            ? Fma.MultiplyAdd(f, Vector256.Load(scaleLanes), Vector256.Load(corrLanes))
+            : f * Vector256.Load(scaleLanes);
+        return Fma.MultiplyAdd(f, dw, acc);
     }
 
     /// <summary>Σ_b m_b * (dy_b * sum_b) for the types with a minimum; 0 for the others.</summary>
@@ -182,19 +190,21 @@ internal static unsafe partial class QuantDot
     }
 
     /// <summary>
-    /// 512-bit kernel: two blocks per step (vpmaddubsw + vpmaddwd), a last odd block at 256 bits.
-    /// A single row keeps two accumulators (four blocks per loop) so the fp32 adds do not wait
-    /// on each other.
+    /// 512-bit kernel against TTok.Count (1, 4 or 8) activation rows: two blocks per step
+    /// (vpmaddubsw + vpmaddwd), a last odd block at 256 bits. A single row keeps two
+    /// accumulators (four blocks per loop) so its fp32 adds do not wait on each other.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Legacy512<TBlock, TTok>(byte* w, ActivationRows* a, int t0, float* y, int yStride)
         where TBlock : struct, ILegacyBlock where TTok : struct, ITokens
     {
         int blocks = a->Cols / 32;
-        sbyte* c0 = a->CodesOf(t0), c1 = c0 + a->Cols, c2 = c1 + a->Cols, c3 = c2 + a->Cols;
-        float* l0 = a->ScaleLanesOf(t0), l1 = l0 + a->Cols / 4, l2 = l1 + a->Cols / 4, l3 = l2 + a->Cols / 4;
-        int* s0 = a->SumLanesOf(t0), s1 = s0 + a->Cols / 4, s2 = s1 + a->Cols / 4, s3 = s2 + a->Cols / 4;
-        Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        long cs = a->Cols, ls = a->Cols / 4;
+        sbyte* c = a->CodesOf(t0);
+        float* sl = a->ScaleLanesOf(t0);
+        float* cl = a->CorrLanesOf(t0);
+        Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default,
+                         acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         int b = 0;
         if (TTok.Count == 1)
         {
@@ -202,9 +212,9 @@ internal static unsafe partial class QuantDot
             {
                 byte* blk = w + b * TBlock.BlockBytes;
                 int o = 32 * b, l = 8 * b;
-                acc0 = Step512<TBlock>(TBlock.Codes2(blk), c0 + o, s0 + l, l0 + l, Scales2<TBlock>(blk), acc0);
+                acc0 = Step512<TBlock>(TBlock.Codes2(blk), c + o, sl + l, cl + l, Scales2<TBlock>(blk), acc0);
                 blk += 2 * TBlock.BlockBytes;
-                acc1 = Step512<TBlock>(TBlock.Codes2(blk), c0 + o + 64, s0 + l + 16, l0 + l + 16, Scales2<TBlock>(blk), acc1);
+                acc1 = Step512<TBlock>(TBlock.Codes2(blk), c + o + 64, sl + l + 16, cl + l + 16, Scales2<TBlock>(blk), acc1);
             }
         }
         for (; b + 1 < blocks; b += 2)
@@ -213,43 +223,53 @@ internal static unsafe partial class QuantDot
             var u = TBlock.Codes2(blk);
             var dw = Scales2<TBlock>(blk);
             int o = 32 * b, l = 8 * b;
-            acc0 = Step512<TBlock>(u, c0 + o, s0 + l, l0 + l, dw, acc0);
+            acc0 = Step512<TBlock>(u, c + o, sl + l, cl + l, dw, acc0);
             if (TTok.Count > 1)
             {
-                acc1 = Step512<TBlock>(u, c1 + o, s1 + l, l1 + l, dw, acc1);
-                acc2 = Step512<TBlock>(u, c2 + o, s2 + l, l2 + l, dw, acc2);
-                acc3 = Step512<TBlock>(u, c3 + o, s3 + l, l3 + l, dw, acc3);
+                acc1 = Step512<TBlock>(u, c + cs + o, sl + ls + l, cl + ls + l, dw, acc1);
+                acc2 = Step512<TBlock>(u, c + 2 * cs + o, sl + 2 * ls + l, cl + 2 * ls + l, dw, acc2);
+                acc3 = Step512<TBlock>(u, c + 3 * cs + o, sl + 3 * ls + l, cl + 3 * ls + l, dw, acc3);
+            }
+            if (TTok.Count > 4)
+            {
+                acc4 = Step512<TBlock>(u, c + 4 * cs + o, sl + 4 * ls + l, cl + 4 * ls + l, dw, acc4);
+                acc5 = Step512<TBlock>(u, c + 5 * cs + o, sl + 5 * ls + l, cl + 5 * ls + l, dw, acc5);
+                acc6 = Step512<TBlock>(u, c + 6 * cs + o, sl + 6 * ls + l, cl + 6 * ls + l, dw, acc6);
+                acc7 = Step512<TBlock>(u, c + 7 * cs + o, sl + 7 * ls + l, cl + 7 * ls + l, dw, acc7);
             }
         }
         if (TTok.Count == 1) acc0 += acc1;
-        Vector256<float> t0v = acc0.GetLower() + acc0.GetUpper(), t1v = default, t2v = default, t3v = default;
+        Finish512<TBlock>(w, a, t0, 0, b, acc0, y);
         if (TTok.Count > 1)
         {
-            t1v = acc1.GetLower() + acc1.GetUpper();
-            t2v = acc2.GetLower() + acc2.GetUpper();
-            t3v = acc3.GetLower() + acc3.GetUpper();
+            Finish512<TBlock>(w, a, t0, 1, b, acc1, y + yStride);
+            Finish512<TBlock>(w, a, t0, 2, b, acc2, y + 2 * yStride);
+            Finish512<TBlock>(w, a, t0, 3, b, acc3, y + 3 * yStride);
         }
+        if (TTok.Count > 4)
+        {
+            Finish512<TBlock>(w, a, t0, 4, b, acc4, y + 4 * yStride);
+            Finish512<TBlock>(w, a, t0, 5, b, acc5, y + 5 * yStride);
+            Finish512<TBlock>(w, a, t0, 6, b, acc6, y + 6 * yStride);
+            Finish512<TBlock>(w, a, t0, 7, b, acc7, y + 7 * yStride);
+        }
+    }
+
+    /// <summary>Folds a 512-bit accumulator, adds a last odd block (256 bits) and the minimum term, stores the dot product.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Finish512<TBlock>(byte* w, ActivationRows* a, int t0, int k, int b, Vector512<float> acc, float* y)
+        where TBlock : struct, ILegacyBlock
+    {
+        int blocks = a->Cols / 32;
+        var v = acc.GetLower() + acc.GetUpper();
         if (b < blocks)
         {
             byte* blk = w + b * TBlock.BlockBytes;
-            var u = TBlock.Codes(blk, false);
-            var dw = Vector256.Create(Simd.Half(blk));
-            int o = 32 * b, l = 8 * b;
-            t0v = Step256<TBlock, Avx2Isa>(u, c0 + o, s0 + l, l0 + l, dw, t0v);
-            if (TTok.Count > 1)
-            {
-                t1v = Step256<TBlock, Avx2Isa>(u, c1 + o, s1 + l, l1 + l, dw, t1v);
-                t2v = Step256<TBlock, Avx2Isa>(u, c2 + o, s2 + l, l2 + l, dw, t2v);
-                t3v = Step256<TBlock, Avx2Isa>(u, c3 + o, s3 + l, l3 + l, dw, t3v);
-            }
+            int t = t0 + k;
+            v = Step256<TBlock, Avx2Isa>(TBlock.Codes(blk, false), a->CodesOf(t) + 32 * b, a->ScaleLanesOf(t) + 8 * b,
+                a->CorrLanesOf(t) + 8 * b, Vector256.Create(Simd.Half(blk)), v);
         }
-        y[0] = Vector256.Sum(t0v) + MinTerm<TBlock>(w, a, t0, blocks);
-        if (TTok.Count > 1)
-        {
-            y[yStride] = Vector256.Sum(t1v) + MinTerm<TBlock>(w, a, t0 + 1, blocks);
-            y[2 * yStride] = Vector256.Sum(t2v) + MinTerm<TBlock>(w, a, t0 + 2, blocks);
-            y[3 * yStride] = Vector256.Sum(t3v) + MinTerm<TBlock>(w, a, t0 + 3, blocks);
-        }
+        *y = Vector256.Sum(v) + MinTerm<TBlock>(w, a, t0 + k, blocks);
     }
 
     /// <summary>The scales of a block and the next, each in 8 lanes.</summary>
@@ -258,7 +278,7 @@ internal static unsafe partial class QuantDot
         Simd.Join(Vector256.Create(Simd.Half(blk)), Vector256.Create(Simd.Half(blk + TBlock.BlockBytes)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Step512<TBlock>(Vector512<byte> u, sbyte* c, int* sumLanes, float* scaleLanes,
+    static Vector512<float> Step512<TBlock>(Vector512<byte> u, sbyte* c, float* scaleLanes, float* corrLanes,
         Vector512<float> dw, Vector512<float> acc) where TBlock : struct, ILegacyBlock
     {
         var ys = Vector512.Load(c);
@@ -271,8 +291,11 @@ internal static unsafe partial class QuantDot
         else
         {
             p = Simd.DotU8S8(u, ys);
-            if (TBlock.Offset(false) != 0) p += Vector512.Load(sumLanes);
         }
-        return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(p) * Vector512.Load(scaleLanes), dw, acc);
+        var f = Avx512F.ConvertToVector512Single(p);
+        f = TBlock.Offset(false) != 0
+            ? Avx512F.FusedMultiplyAdd(f, Vector512.Load(scaleLanes), Vector512.Load(corrLanes))
+            : f * Vector512.Load(scaleLanes);
+        return Avx512F.FusedMultiplyAdd(f, dw, acc);
     }
 }

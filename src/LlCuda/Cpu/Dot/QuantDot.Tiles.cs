@@ -10,23 +10,27 @@ internal static unsafe partial class QuantDot
     public static void LegacyTile256<TBlock, TIsa>(byte* w, ActivationRows* a, int t0, int count, float* y, int yStride)
         where TBlock : struct, ILegacyBlock where TIsa : struct, IIsa
     {
-        if (count == 4) Legacy256<TBlock, TIsa, FourTokens>(w, a, t0, y, yStride);
-        else for (int t = 0; t < count; t++) Legacy256<TBlock, TIsa, OneToken>(w, a, t0 + t, y + t * yStride, yStride);
+        int t = 0;
+        for (; t + 4 <= count; t += 4) Legacy256<TBlock, TIsa, FourTokens>(w, a, t0 + t, y + t * yStride, yStride);
+        for (; t < count; t++) Legacy256<TBlock, TIsa, OneToken>(w, a, t0 + t, y + t * yStride, yStride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LegacyTile512<TBlock>(byte* w, ActivationRows* a, int t0, int count, float* y, int yStride)
         where TBlock : struct, ILegacyBlock
     {
-        if (count == 4) Legacy512<TBlock, FourTokens>(w, a, t0, y, yStride);
-        else for (int t = 0; t < count; t++) Legacy512<TBlock, OneToken>(w, a, t0 + t, y + t * yStride, yStride);
+        int t = 0;
+        for (; t + 8 <= count; t += 8) Legacy512<TBlock, EightTokens>(w, a, t0 + t, y + t * yStride, yStride);
+        for (; t + 4 <= count; t += 4) Legacy512<TBlock, FourTokens>(w, a, t0 + t, y + t * yStride, yStride);
+        for (; t < count; t++) Legacy512<TBlock, OneToken>(w, a, t0 + t, y + t * yStride, yStride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void KTile512<TBlock>(byte* w, ActivationRows* a, int t0, int count, float* y, int yStride)
         where TBlock : struct, IKBlock
     {
-        if (count == 4) K512<TBlock, FourTokens>(w, a, t0, y, yStride);
-        else for (int t = 0; t < count; t++) K512<TBlock, OneToken>(w, a, t0 + t, y + t * yStride, yStride);
+        int t = 0;
+        for (; t + 4 <= count; t += 4) K512<TBlock, FourTokens>(w, a, t0 + t, y + t * yStride, yStride);
+        for (; t < count; t++) K512<TBlock, OneToken>(w, a, t0 + t, y + t * yStride, yStride);
     }
 }

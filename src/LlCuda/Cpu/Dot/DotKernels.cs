@@ -119,6 +119,12 @@ internal unsafe struct DotKernels
 
     void KQuant<TBlock>(KernelPath path) where TBlock : struct, IKBlock
     {
+        if (path == KernelPath.Avx512)
+        {
+            InterleavedDecode = &Interleaved.DecodeK<TBlock>;
+            InterleavedTokens = &Interleaved.KTokens<TBlock>;
+            InterleavedTileBytes = &Interleaved.KTileBytes;
+        }
         Tile = path switch
         {
             KernelPath.Avx512 => &QuantDot.KTile512<TBlock>,

@@ -23,7 +23,7 @@ namespace LlCuda.Cpu;
 /// summed in int16 over up to 8 groups (15 * 127 * 2 * 8 = 30,480 fits; 4 groups for 5-bit
 /// codes), then vpmaddwd by 1 to int32.
 /// </remarks>
-internal static unsafe class Interleaved
+internal static unsafe partial class Interleaved
 {
     public const int Rows = 16;
 

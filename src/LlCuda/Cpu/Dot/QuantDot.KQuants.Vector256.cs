@@ -28,7 +28,6 @@ internal static unsafe partial class QuantDot
             byte* blk = w + b * TBlock.BlockBytes;
             Vector256<short> minsOrScales;
             float d, dmin = 0;
-            var m4 = Vector256.Create((byte)0x0F);
             if (TBlock.HasMins)
             {
                 d = Simd.Half(blk);
@@ -38,24 +37,6 @@ internal static unsafe partial class QuantDot
                 var both = Vector256.Create(sc8, sc8).AsByte();
                 for (int j = 0; j < 8; j++) scales[j] = Avx2.Shuffle(both, PairIndex(j)).AsInt16();
                 minsOrScales = PairUp(Widen8(mn));
-                bool five = typeof(TBlock) == typeof(Q5_KBlock);
-                byte* qs = blk + (five ? 48 : 16);
-                var qh = five ? Vector256.Load(blk + 16) : default;
-                for (int p = 0; p < 4; p++)
-                {
-                    var q = Vector256.Load(qs + 32 * p);
-                    var lo = q & m4;
-                    var hi = Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & m4;
-                    if (five)
-                    {
-                        var bitLo = Vector256.Create((byte)(1 << (2 * p)));
-                        var bitHi = Vector256.Create((byte)(2 << (2 * p)));
-                        lo |= Vector256.Equals(qh & bitLo, bitLo) & Vector256.Create((byte)0x10);
-                        hi |= Vector256.Equals(qh & bitHi, bitHi) & Vector256.Create((byte)0x10);
-                    }
-                    codes[2 * p] = lo;
-                    codes[2 * p + 1] = hi;
-                }
             }
             else
             {
@@ -66,18 +47,8 @@ internal static unsafe partial class QuantDot
                 // (sub-blocks 2k and 2k + 1 of 16 weights) then takes element k of each lane.
                 var split = Avx2.ConvertToVector256Int16(Ssse3.Shuffle(raw, EvenOdd).AsSByte()).AsByte();
                 for (int k = 0; k < 8; k++) scales[k] = Avx2.Shuffle(split, PairIndex(k)).AsInt16();
-                var m30 = Vector256.Create((byte)0x30);
-                for (int h = 0; h < 2; h++)
-                {
-                    var qlA = Vector256.Load(blk + 64 * h);
-                    var qlB = Vector256.Load(blk + 64 * h + 32);
-                    var qh = Vector256.Load(blk + 128 + 32 * h).AsUInt16();
-                    codes[4 * h] = (qlA & m4) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & m30);
-                    codes[4 * h + 1] = (qlB & m4) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & m30);
-                    codes[4 * h + 2] = (Avx2.ShiftRightLogical(qlA.AsUInt16(), 4).AsByte() & m4) | (qh.AsByte() & m30);
-                    codes[4 * h + 3] = (Avx2.ShiftRightLogical(qlB.AsUInt16(), 4).AsByte() & m4) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & m30);
-                }
             }
+            KCodes256<TBlock>(blk, codes);
 
             KStep256<TBlock, TIsa>(codes, scales, minsOrScales, c0, b0, d * d0[0], dmin * d0[0], ref f0, ref m0);
             if (TTok.Count > 1)
@@ -93,6 +64,48 @@ internal static unsafe partial class QuantDot
             y[yStride] = KResult256<TBlock>(f1, m1);
             y[2 * yStride] = KResult256<TBlock>(f2, m2);
             y[3 * yStride] = KResult256<TBlock>(f3, m3);
+        }
+    }
+
+    /// <summary>The 256 codes (0..63) of a K-quant super-block in weight order, 32 per vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void KCodes256<TBlock>(byte* blk, Vector256<byte>* codes) where TBlock : struct, IKBlock
+    {
+        var m4 = Vector256.Create((byte)0x0F);
+        if (TBlock.HasMins)
+        {
+            bool five = typeof(TBlock) == typeof(Q5_KBlock);
+            byte* qs = blk + (five ? 48 : 16);
+            var qh = five ? Vector256.Load(blk + 16) : default;
+            for (int p = 0; p < 4; p++)
+            {
+                var q = Vector256.Load(qs + 32 * p);
+                var lo = q & m4;
+                var hi = Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & m4;
+                if (five)
+                {
+                    var bitLo = Vector256.Create((byte)(1 << (2 * p)));
+                    var bitHi = Vector256.Create((byte)(2 << (2 * p)));
+                    lo |= Vector256.Equals(qh & bitLo, bitLo) & Vector256.Create((byte)0x10);
+                    hi |= Vector256.Equals(qh & bitHi, bitHi) & Vector256.Create((byte)0x10);
+                }
+                codes[2 * p] = lo;
+                codes[2 * p + 1] = hi;
+            }
+        }
+        else
+        {
+            var m30 = Vector256.Create((byte)0x30);
+            for (int h = 0; h < 2; h++)
+            {
+                var qlA = Vector256.Load(blk + 64 * h);
+                var qlB = Vector256.Load(blk + 64 * h + 32);
+                var qh = Vector256.Load(blk + 128 + 32 * h).AsUInt16();
+                codes[4 * h] = (qlA & m4) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & m30);
+                codes[4 * h + 1] = (qlB & m4) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & m30);
+                codes[4 * h + 2] = (Avx2.ShiftRightLogical(qlA.AsUInt16(), 4).AsByte() & m4) | (qh.AsByte() & m30);
+                codes[4 * h + 3] = (Avx2.ShiftRightLogical(qlB.AsUInt16(), 4).AsByte() & m4) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & m30);
+            }
         }
     }
 

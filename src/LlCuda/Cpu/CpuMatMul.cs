@@ -60,8 +60,9 @@ public static unsafe class CpuMatMul
     }
 
     /// <summary>MatMul on a forced kernel path (tests and benchmarks).</summary>
+    /// <param name="interleavedMinTokens">Token count from which row-interleaved kernels run (int.MaxValue: never; tests).</param>
     internal static void MatMul(in WeightMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, MatMulScratch scratch,
-        CpuThreadPool pool, KernelPath path)
+        CpuThreadPool pool, KernelPath path, int interleavedMinTokens = InterleavedMinTokens)
     {
         ArgumentNullException.ThrowIfNull(scratch);
         ArgumentNullException.ThrowIfNull(pool);
@@ -92,10 +93,14 @@ public static unsafe class CpuMatMul
                 acts.ScalesPerToken = w.Cols / kernels.ScaleBlock;
                 acts.SumsPerToken = w.Cols / kernels.SumBlock;
                 var quantize = new QuantizeJob { Acts = acts, Format = kernels.Format, Path = path, SumOffset = kernels.SumOffset, Lanes = kernels.Tile != null };
-                pool.Run(quantize, n);
+                // One row takes ~1 us: below a few rows, waking the workers costs more than it saves.
+                if (n < 4 * pool.Threads)
+                    for (int t = 0; t < n; t++) quantize.Execute(t, 0);
+                else
+                    pool.Run(quantize, n);
             }
 
-            if (kernels.InterleavedTokens != null && n >= InterleavedMinTokens)
+            if (kernels.InterleavedTokens != null && n >= interleavedMinTokens)
             {
                 scratch.EnsureTiles(pool.Threads, kernels.InterleavedTileBytes(w.Cols));
                 WeightMatrix wcopy = w;
@@ -113,7 +118,7 @@ public static unsafe class CpuMatMul
     /// decode costs about what two tokens of per-row products do, and each token after that
     /// costs about a third of a per-row product.
     /// </summary>
-    internal static int InterleavedMinTokens = 4;
+    internal const int InterleavedMinTokens = 4;
 
     /// <summary>One chunk = 16 weight rows decoded into this worker's tile, then every token over it.</summary>
     struct InterleavedJob : IChunkJob

@@ -25,16 +25,18 @@ public class CpuMatMulTests : IDisposable
 
     /// <summary>(rows, blocks per row, tokens): odd counts everywhere, one token tile and several.</summary>
     static readonly (int Rows, int Blocks, int N)[] Shapes =
-        [(1, 1, 1), (3, 1, 2), (7, 3, 1), (17, 2, 3), (33, 5, 5), (64, 8, 4), (70, 4, 9), (5, 2, 67), (129, 9, 1)];
+        [(1, 1, 1), (3, 1, 2), (7, 3, 1), (17, 2, 3), (33, 5, 5), (64, 8, 4), (70, 4, 9), (5, 2, 67), (129, 9, 1), (16, 3, 13), (40, 2, 8)];
 
     static int Cols(GgmlType type, int blocks) =>
         GgmlTypeInfo.BlockSize(type) == 1 ? 32 * blocks + 1 + blocks % 3 : blocks * GgmlTypeInfo.BlockSize(type);
 
-    unsafe float[] Run(GgmlType type, byte[] w, int rows, int cols, float[] x, int n, KernelPath path, CpuThreadPool pool)
+    unsafe float[] Run(GgmlType type, byte[] w, int rows, int cols, float[] x, int n, KernelPath path, CpuThreadPool pool,
+        bool interleaved = true)
     {
         var y = new float[n * rows];
         fixed (byte* pw = w)
-            CpuMatMul.MatMul(new WeightMatrix(pw, type, rows, cols), x, n, y, _scratch, pool, path);
+            CpuMatMul.MatMul(new WeightMatrix(pw, type, rows, cols), x, n, y, _scratch, pool, path,
+                interleaved ? CpuMatMul.InterleavedMinTokens : int.MaxValue);
         return y;
     }
 
@@ -50,9 +52,10 @@ public class CpuMatMulTests : IDisposable
             float[] x = CpuTestData.Normal(seed + 1000, n * cols);
             float[] wf = CpuTestData.Dequantized(type, w, rows, cols);
             float[] expected = Run(type, w, rows, cols, x, n, KernelPath.Scalar, _pool2);
-            foreach (var path in KernelPaths.Supported())
+            foreach (var (path, interleaved) in KernelPaths.Supported().SelectMany(p => new[] { (p, true), (p, false) }))
             {
-                float[] got = Run(type, w, rows, cols, x, n, path, _pool2);
+                // interleaved false: the per-row kernels (4- and 8-token tiles) at every n.
+                float[] got = Run(type, w, rows, cols, x, n, path, _pool2, interleaved);
                 for (int t = 0; t < n; t++)
                     for (int r = 0; r < rows; r++)
                     {
@@ -62,7 +65,7 @@ public class CpuMatMulTests : IDisposable
                         double tol = 1e-5 * abs + 1e-6;
                         float e = expected[t * rows + r], g = got[t * rows + r];
                         Assert.True(Math.Abs(e - g) <= tol,
-                            $"{type} {path} rows={rows} cols={cols} n={n} [t={t}, r={r}]: {g} vs scalar {e} (tol {tol})");
+                            $"{type} {path} interleaved={interleaved} rows={rows} cols={cols} n={n} [t={t}, r={r}]: {g} vs scalar {e} (tol {tol})");
                     }
             }
         }

@@ -127,6 +127,8 @@ public class CpuMatMulTests : IDisposable
     [InlineData(GgmlType.Q4_K, 1)]
     [InlineData(GgmlType.Q6_K, 8)]
     [InlineData(GgmlType.F16, 3)]
+    [InlineData(GgmlType.Q4_K, 64)]
+    [InlineData(GgmlType.Q5_0, 16)]
     public unsafe void MatMul_RepeatedCalls_AllocateNothing(GgmlType type, int n)
     {
         const int rows = 256;
@@ -137,11 +139,68 @@ public class CpuMatMulTests : IDisposable
         fixed (byte* pw = w)
         {
             var m = new WeightMatrix(pw, type, rows, cols);
-            CpuMatMul.MatMul(m, x, n, y, _scratch, _pool2); // warm-up: scratch grows, JIT compiles
+            var y2 = new float[n * rows];
+            var y3 = new float[n * rows];
+            // warm-up: scratch grows, JIT compiles
+            CpuMatMul.MatMul(m, x, n, y, _scratch, _pool2);
+            CpuMatMul.MatMul(m, m, m, x, n, y, y2, y3, _scratch, _pool2);
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 50; i++) CpuMatMul.MatMul(m, x, n, y, _scratch, _pool2);
+            for (int i = 0; i < 50; i++)
+            {
+                CpuMatMul.MatMul(m, x, n, y, _scratch, _pool2);
+                CpuMatMul.MatMul(m, m, m, x, n, y, y2, y3, _scratch, _pool2);
+            }
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Assert.Equal(0, allocated);
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K, 1)]
+    [InlineData(GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q5_K, 9)]
+    [InlineData(GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0, 6)]
+    [InlineData(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F16, 5)]
+    [InlineData(GgmlType.F32, GgmlType.F16, GgmlType.BF16, 2)]
+    public unsafe void MatMul_GroupOfThreeAndTwo_EqualSeparateCallsBitForBit(GgmlType t0, GgmlType t1, GgmlType t2, int n)
+    {
+        const int cols = 512;
+        int[] rows = [48, 16, 33];
+        GgmlType[] types = [t0, t1, t2];
+        var w = new byte[3][];
+        for (int i = 0; i < 3; i++) w[i] = CpuTestData.Weights(types[i], rows[i], cols, 10 + i);
+        float[] x = CpuTestData.Normal(20, n * cols);
+        var separate = new float[3][];
+        for (int i = 0; i < 3; i++) separate[i] = Run(types[i], w[i], rows[i], cols, x, n, CpuMatMul.DefaultPath, _pool2);
+        var g3 = new float[3][];
+        var g2 = new float[2][];
+        for (int i = 0; i < 3; i++) g3[i] = new float[n * rows[i]];
+        for (int i = 0; i < 2; i++) g2[i] = new float[n * rows[i]];
+        fixed (byte* p0 = w[0])
+        fixed (byte* p1 = w[1])
+        fixed (byte* p2 = w[2])
+        {
+            var m0 = new WeightMatrix(p0, t0, rows[0], cols);
+            var m1 = new WeightMatrix(p1, t1, rows[1], cols);
+            var m2 = new WeightMatrix(p2, t2, rows[2], cols);
+            CpuMatMul.MatMul(m0, m1, m2, x, n, g3[0], g3[1], g3[2], _scratch, _pool3);
+            CpuMatMul.MatMul(m0, m1, x, n, g2[0], g2[1], _scratch, _pool2);
+        }
+        for (int i = 0; i < 3; i++) Assert.Equal(separate[i], g3[i]);
+        for (int i = 0; i < 2; i++) Assert.Equal(separate[i], g2[i]);
+    }
+
+    [Fact]
+    public unsafe void MatMul_GroupWithDifferentCols_ThrowsNamingBothMatrices()
+    {
+        byte[] a = CpuTestData.Weights(GgmlType.Q4_0, 4, 64, 1), b = CpuTestData.Weights(GgmlType.Q4_0, 4, 96, 2);
+        fixed (byte* pa = a)
+        fixed (byte* pb = b)
+        {
+            var ma = new WeightMatrix(pa, GgmlType.Q4_0, 4, 64);
+            var mb = new WeightMatrix(pb, GgmlType.Q4_0, 4, 96);
+            var ex = Assert.Throws<ArgumentException>(() => CpuMatMul.MatMul(ma, mb, new float[64], 1, new float[4], new float[4], _scratch, _pool1));
+            Assert.Contains("4 x 64", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("4 x 96", ex.Message, StringComparison.Ordinal);
         }
     }
 

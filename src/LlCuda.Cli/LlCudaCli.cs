@@ -13,6 +13,11 @@ public static class LlCudaCli
         var model = new Command("model", "Inspect and create model files");
         model.Subcommands.Add(ModelInfoCommand.Create(console));
         root.Subcommands.Add(model);
+        root.Subcommands.Add(InferCommand.Create(console));
+        root.Subcommands.Add(LogitsCommand.Create(console));
+        root.Subcommands.Add(BenchCommand.Create(console));
+        root.Subcommands.Add(TokenizeCommand.Create(console));
+        root.Subcommands.Add(DetokenizeCommand.Create(console));
         return root;
     }
 

@@ -5,6 +5,7 @@ using SharpFuzz;
 //   LlCuda.Fuzz libfuzzer          run under libfuzzer-dotnet (instrument LlCuda.Core.dll with the sharpfuzz tool first)
 //   LlCuda.Fuzz afl                run under afl-fuzz (out-of-process mode)
 //   LlCuda.Fuzz replay FILE...     run files once (reproduce a crash found by a fuzzer)
+//   LlCuda.Fuzz seeds DIR          write small valid GGUF files to start a corpus from
 switch (args.FirstOrDefault())
 {
     case "libfuzzer":
@@ -22,7 +23,10 @@ switch (args.FirstOrDefault())
         foreach (var path in args.Skip(1))
             Console.WriteLine($"{path}: {(GgufFuzzTarget.Run(File.ReadAllBytes(path)) ? "opened" : "rejected")}");
         return 0;
+    case "seeds" when args.Length == 2:
+        SeedCorpus.Write(args[1]);
+        return 0;
     default:
-        Console.Error.WriteLine("usage: LlCuda.Fuzz libfuzzer | afl | replay FILE...");
+        Console.Error.WriteLine("usage: LlCuda.Fuzz libfuzzer | afl | replay FILE... | seeds DIR");
         return 2;
 }

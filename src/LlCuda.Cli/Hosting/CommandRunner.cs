@@ -22,6 +22,7 @@ public static class CommandRunner
         catch (DirectoryNotFoundException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (UnauthorizedAccessException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (UsageException e) { return Fail(console, e.Message, ExitCodes.Usage); }
+        catch (ArgumentException e) { return Fail(console, e.Message.Split(" (Parameter")[0], ExitCodes.Usage); }
         catch (NotSupportedException e) { return Fail(console, e.Message, ExitCodes.Unsupported); }
         catch (IOException e) { return Fail(console, e.Message, ExitCodes.CannotWrite); }
         catch (Exception e)

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text;
+using LlCuda.Tokenizers;
+
+namespace LlCuda.Engine;
+
+/// <summary>
+/// Runs one prompt to completion on one sequence of a model runner: prompt processing in
+/// chunks (matrix-matrix work), then one decode step per token, sampling, stop strings,
+/// end-of-generation tokens and streaming text that never splits a UTF-8 character or shows
+/// the start of a stop string before it is known not to be one.
+/// </summary>
+public sealed class TextGenerator
+{
+    /// <summary>Prompt tokens evaluated per forward pass (llama.cpp's default n_ubatch is 512).</summary>
+    public const int PrefillChunk = 512;
+
+    readonly IModelRunner _runner;
+    readonly Tokenizer _tokenizer;
+
+    public TextGenerator(IModelRunner runner, Tokenizer tokenizer)
+    {
+        _runner = runner ?? throw new ArgumentNullException(nameof(runner));
+        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        if (tokenizer.Count != runner.VocabSize)
+            throw new ArgumentException($"the tokenizer has {tokenizer.Count} tokens but the model's output has {runner.VocabSize}", nameof(tokenizer));
+    }
+
+    /// <summary>Tokenizes the prompt as the model's vocabulary says (BOS added where it asks for one; "" gives BOS only).</summary>
+    public int[] TokenizePrompt(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ids = _tokenizer.Encode(request.Prompt, addSpecial: true, parseSpecial: request.ParseSpecial);
+        if (ids.Length == 0 && _tokenizer.Vocabulary.Bos >= 0) ids = [_tokenizer.Vocabulary.Bos];
+        if (ids.Length == 0) throw new ArgumentException("the prompt is empty and the vocabulary has no BOS token to start from");
+        return ids;
+    }
+
+    /// <summary>Generates on sequence <paramref name="sequence"/> (cleared first); <paramref name="onText"/> receives text as it is final.</summary>
+    public GenerationResult Generate(GenerationRequest request, Action<string>? onText = null, int sequence = 0, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        int[] prompt = TokenizePrompt(request);
+        int ctx = _runner.ContextLength;
+        if (prompt.Length >= ctx)
+            throw new ArgumentException($"the prompt has {prompt.Length} tokens but the context holds {ctx} (use a larger --ctx, at most the model's training context, or a shorter prompt)");
+
+        _runner.TruncateSequence(sequence, 0);
+        var sampler = new Sampler(request.Sampling);
+        foreach (int t in prompt) sampler.Accept(t);
+        var logits = new float[_runner.VocabSize];
+        var batch = new ForwardBatch();
+        var clock = Stopwatch.StartNew();
+
+        for (int start = 0; start < prompt.Length; start += PrefillChunk)
+        {
+            batch.Clear();
+            int end = Math.Min(prompt.Length, start + PrefillChunk);
+            for (int i = start; i < end; i++) batch.Add(prompt[i], i, sequence, wantLogits: i == prompt.Length - 1);
+            _runner.Forward(batch, logits);
+            cancellation.ThrowIfCancellationRequested();
+        }
+        double promptMs = clock.Elapsed.TotalMilliseconds;
+
+        // A text generated from BOS alone starts without the SPM space prefix, as llama.cpp's
+        // detokenize gives it ("Once upon a time", not " Once upon a time"); a continuation keeps it.
+        bool stripLeadingSpace = _tokenizer.Vocabulary.AddSpacePrefix && request.Prompt.Length == 0;
+        var output = new StopStringFilter(request.Stop, onText);
+        var decoder = new StreamingDecoder(_tokenizer);
+        var tokens = new List<int>();
+        int limit = request.MaxTokens < 0 ? ctx - prompt.Length : Math.Min(request.MaxTokens, ctx - prompt.Length);
+        string finish = FinishReasons.Length;
+        double ttftMs = 0, firstTokenAt = 0;
+        int pos = prompt.Length;
+        while (tokens.Count < limit)
+        {
+            if (cancellation.IsCancellationRequested) { finish = FinishReasons.Cancelled; break; }
+            int token = sampler.Sample(logits);
+            if (tokens.Count == 0) { ttftMs = clock.Elapsed.TotalMilliseconds; firstTokenAt = ttftMs; }
+            if (request.StopAtEndOfGeneration && _tokenizer.IsEndOfGeneration(token)) { finish = FinishReasons.Stop; break; }
+            tokens.Add(token);
+            sampler.Accept(token);
+            string piece = decoder.Add(token);
+            if (stripLeadingSpace && piece.Length > 0)
+            {
+                if (piece[0] == ' ') piece = piece[1..];
+                stripLeadingSpace = false;
+            }
+            if (output.Add(piece)) { finish = FinishReasons.Stop; break; }
+            if (tokens.Count == limit) break;
+            batch.Clear();
+            batch.Add(token, pos++, sequence, wantLogits: true);
+            _runner.Forward(batch, logits);
+        }
+        if (finish != FinishReasons.Stop) output.Add(decoder.Flush());
+        output.Finish();
+        double endMs = clock.Elapsed.TotalMilliseconds;
+        // Decode speed counts the steps after the first token, as llama.cpp's eval time does.
+        var timings = new GenerationTimings(promptMs, ttftMs, tokens.Count > 1 ? endMs - firstTokenAt : 0, prompt.Length, Math.Max(0, tokens.Count - 1));
+        return new GenerationResult(prompt, [.. tokens], output.Text, finish, timings);
+    }
+
+    /// <summary>
+    /// Passes text through unless it reaches a stop string; holds back a tail that could still
+    /// become one, so the caller never sees text that is later taken back.
+    /// </summary>
+    sealed class StopStringFilter(IReadOnlyList<string> stops, Action<string>? sink)
+    {
+        readonly StringBuilder _all = new();
+        int _emitted;
+        bool _stopped;
+
+        public string Text => _all.ToString();
+
+        /// <summary>Adds text; true when a stop string was reached (text is cut before it).</summary>
+        public bool Add(string piece)
+        {
+            if (_stopped || piece.Length == 0) return _stopped;
+            _all.Append(piece);
+            string text = _all.ToString();
+            foreach (var stop in stops)
+            {
+                // Search from where a match could start that includes new text.
+                int from = Math.Max(0, _emitted - stop.Length);
+                int at = text.IndexOf(stop, from, StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    _all.Length = at;
+                    _stopped = true;
+                    Emit(at);
+                    return true;
+                }
+            }
+            int hold = 0;
+            foreach (var stop in stops)
+                for (int k = Math.Min(stop.Length - 1, text.Length - _emitted); k > hold; k--)
+                    if (text.AsSpan(text.Length - k).SequenceEqual(stop.AsSpan(0, k))) { hold = k; break; }
+            Emit(text.Length - hold);
+            return false;
+        }
+
+        public void Finish() => Emit(_all.Length);
+
+        void Emit(int upTo)
+        {
+            if (upTo <= _emitted) return;
+            sink?.Invoke(_all.ToString(_emitted, upTo - _emitted));
+            _emitted = upTo;
+        }
+    }
+}

@@ -1,0 +1,209 @@
+using LlCuda.Cpu;
+using LlCuda.Engine;
+using LlCuda.Gguf;
+using LlCuda.Tensors;
+
+namespace LlCuda.Models.Llama;
+
+/// <summary>
+/// The Llama forward pass on the CPU, in the spirit of llama2.c's forward(): weights straight
+/// from the memory-mapped GGUF file, activations in float32, KV cache in float16 (llama.cpp's
+/// default) or float32. A batch of n tokens runs every projection as one matrix-matrix product
+/// over the n rows, so prompt processing is matrix-matrix work, not n matrix-vector products.
+/// Not thread-safe: one caller at a time (the engine's scheduler); the kernels use the pool.
+/// </summary>
+public sealed class LlamaCpuRunner : IModelRunner
+{
+    readonly GgufFile _file;
+    readonly bool _ownsFile;
+    readonly LlamaTensors _t;
+    readonly ModelHyperparameters _hp;
+    readonly CpuThreadPool _pool;
+    readonly MatMulScratch _scratch = new();
+    readonly Layer[] _layers;
+    readonly WeightMatrix _output;
+    readonly float[] _outputNorm;          // [dim]
+    readonly KvCache _cache;
+    readonly int _dim, _qDim, _kvDim, _ffn, _headDim, _vocab;
+    readonly float[] _ropeFreqs;           // [n_rot / 2] theta multipliers per rotated pair
+    Buffers _buf = new(0, 0, 0, 0, 0, 0);
+
+    sealed record Layer(float[] AttnNorm, WeightMatrix Wq, WeightMatrix Wk, WeightMatrix Wv, WeightMatrix Wo,
+        float[] FfnNorm, WeightMatrix Gate, WeightMatrix Up, WeightMatrix Down);
+
+    /// <param name="file">An open model; the runner keeps using its memory map.</param>
+    /// <param name="options">Context length, sequences, threads, KV cache type.</param>
+    /// <param name="ownsFile">Dispose <paramref name="file"/> with the runner.</param>
+    public LlamaCpuRunner(GgufFile file, RunnerOptions options, bool ownsFile = false)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(options);
+        _file = file;
+        _ownsFile = ownsFile;
+        _t = LlamaTensors.From(file);
+        _hp = _t.Hyperparameters;
+        _dim = _hp.EmbeddingLength;
+        _headDim = _hp.KeyLength;
+        _qDim = _hp.HeadCount * _headDim;
+        _kvDim = _hp.HeadCountKv * _headDim;
+        _ffn = _hp.FeedForwardLength;
+        _vocab = (int)_t.TokenEmbedding.Dimensions[1];
+        ContextLength = options.ResolveContextLength(_hp.ContextLength);
+        MaxSequences = Math.Max(1, options.MaxSequences);
+
+        _pool = new CpuThreadPool(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
+        _layers = _t.Blocks.Select(b => new Layer(
+            Floats(b.AttnNorm), Bind(b.Wq), Bind(b.Wk), Bind(b.Wv), Bind(b.Wo),
+            Floats(b.FfnNorm), Bind(b.FfnGate), Bind(b.FfnUp), Bind(b.FfnDown))).ToArray();
+        _output = Bind(_t.Output);
+        _outputNorm = Floats(_t.OutputNorm);
+        _cache = new KvCache(_hp.BlockCount, MaxSequences, ContextLength, _kvDim, options.KvCacheType);
+
+        // theta_i = pos * base^(-2i / n_rot), scaled linearly when the model asks for it.
+        int nRot = _hp.RopeDimensionCount;
+        _ropeFreqs = new float[nRot / 2];
+        float scale = _hp.RopeScalingType == "linear" ? 1.0f / _hp.RopeScalingFactor : 1.0f;
+        float thetaScale = MathF.Pow(_hp.RopeFreqBase, -2.0f / nRot);
+        float f = scale;
+        for (int i = 0; i < _ropeFreqs.Length; i++) { _ropeFreqs[i] = f; f *= thetaScale; }
+        if (_hp.RopeScalingType is not ("none" or "linear"))
+            throw new NotSupportedException($"{file.Source}: RoPE scaling '{_hp.RopeScalingType}' is not supported yet (supported: none, linear)");
+    }
+
+    public int VocabSize => _vocab;
+    public int ContextLength { get; }
+    public int MaxSequences { get; }
+    public string BackendName => "CPU";
+    public ModelHyperparameters Hyperparameters => _hp;
+
+    /// <summary>Threads the kernels run on.</summary>
+    public int Threads => _pool.Threads;
+
+    WeightMatrix Bind(GgufTensorInfo t) => WeightMatrixBinding.FromTensor(_file, t);
+
+    float[] Floats(GgufTensorInfo t)
+    {
+        var result = new float[t.ElementCount];
+        Dequantize.Row(t.Type, _file.GetTensorData(t), result);
+        return result;
+    }
+
+    public void TruncateSequence(int sequence, int fromPosition) => _cache.Truncate(sequence, fromPosition);
+
+    public void Forward(ForwardBatch batch, Span<float> logits)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        int n = batch.Count;
+        if (n == 0) return;
+        if (logits.Length < batch.OutputCount * _vocab)
+            throw new ArgumentException($"logits has {logits.Length} floats, the batch needs {batch.OutputCount} x {_vocab}", nameof(logits));
+        for (int i = 0; i < n; i++)
+        {
+            if ((uint)batch.Tokens[i] >= (uint)_vocab)
+                throw new ArgumentOutOfRangeException(nameof(batch), $"token id {batch.Tokens[i]} is outside the vocabulary of {_vocab} tokens");
+            if (batch.Positions[i] >= ContextLength)
+                throw new ArgumentOutOfRangeException(nameof(batch), $"position {batch.Positions[i]} is past the context length {ContextLength} (use a larger --ctx or a shorter prompt)");
+            if (batch.SequenceIds[i] >= MaxSequences)
+                throw new ArgumentOutOfRangeException(nameof(batch), $"sequence {batch.SequenceIds[i]} is past the {MaxSequences} sequences the KV cache holds");
+        }
+        var b = EnsureBuffers(n);
+
+        // x[n, dim]: token embeddings.
+        for (int i = 0; i < n; i++)
+            Dequantize.Row(_t.TokenEmbedding.Type, _file.GetTensorRows(_t.TokenEmbedding, batch.Tokens[i], 1), b.X.AsSpan(i * _dim, _dim));
+
+        foreach (var (layer, li) in _layers.Select((l, i) => (l, i)))
+        {
+            for (int i = 0; i < n; i++) CpuOps.RmsNorm(b.X.AsSpan(i * _dim, _dim), layer.AttnNorm, b.Xn.AsSpan(i * _dim, _dim), _hp.RmsEpsilon);
+            CpuMatMul.MatMul(layer.Wq, b.Xn.AsSpan(0, n * _dim), n, b.Q.AsSpan(0, n * _qDim), _scratch, _pool);
+            CpuMatMul.MatMul(layer.Wk, b.Xn.AsSpan(0, n * _dim), n, b.K.AsSpan(0, n * _kvDim), _scratch, _pool);
+            CpuMatMul.MatMul(layer.Wv, b.Xn.AsSpan(0, n * _dim), n, b.V.AsSpan(0, n * _kvDim), _scratch, _pool);
+            for (int i = 0; i < n; i++)
+            {
+                int pos = batch.Positions[i];
+                Rope(b.Q.AsSpan(i * _qDim, _qDim), _hp.HeadCount, pos);
+                Rope(b.K.AsSpan(i * _kvDim, _kvDim), _hp.HeadCountKv, pos);
+                _cache.Write(li, batch.SequenceIds[i], pos, b.K.AsSpan(i * _kvDim, _kvDim), b.V.AsSpan(i * _kvDim, _kvDim));
+            }
+            for (int i = 0; i < n; i++)
+                Attention(li, batch.SequenceIds[i], batch.Positions[i], b.Q.AsSpan(i * _qDim, _qDim), b.Att.AsSpan(i * _qDim, _qDim), b.Scores);
+            CpuMatMul.MatMul(layer.Wo, b.Att.AsSpan(0, n * _qDim), n, b.Xn.AsSpan(0, n * _dim), _scratch, _pool);
+            CpuOps.Add(b.X.AsSpan(0, n * _dim), b.Xn.AsSpan(0, n * _dim));
+
+            for (int i = 0; i < n; i++) CpuOps.RmsNorm(b.X.AsSpan(i * _dim, _dim), layer.FfnNorm, b.Xn.AsSpan(i * _dim, _dim), _hp.RmsEpsilon);
+            CpuMatMul.MatMul(layer.Gate, b.Xn.AsSpan(0, n * _dim), n, b.Gate.AsSpan(0, n * _ffn), _scratch, _pool);
+            CpuMatMul.MatMul(layer.Up, b.Xn.AsSpan(0, n * _dim), n, b.Up.AsSpan(0, n * _ffn), _scratch, _pool);
+            CpuOps.SiluMul(b.Gate.AsSpan(0, n * _ffn), b.Up.AsSpan(0, n * _ffn));
+            CpuMatMul.MatMul(layer.Down, b.Gate.AsSpan(0, n * _ffn), n, b.Xn.AsSpan(0, n * _dim), _scratch, _pool);
+            CpuOps.Add(b.X.AsSpan(0, n * _dim), b.Xn.AsSpan(0, n * _dim));
+        }
+
+        // Only the rows that want logits go through the final norm and the vocabulary projection.
+        int m = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (!batch.WantLogits[i]) continue;
+            CpuOps.RmsNorm(b.X.AsSpan(i * _dim, _dim), _outputNorm, b.Xn.AsSpan(m * _dim, _dim), _hp.RmsEpsilon);
+            m++;
+        }
+        if (m > 0) CpuMatMul.MatMul(_output, b.Xn.AsSpan(0, m * _dim), m, logits[..(m * _vocab)], _scratch, _pool);
+    }
+
+    // Rotates pairs (2i, 2i+1) of the first n_rot elements of each head (llama.cpp's "normal"
+    // RoPE, which the Llama GGUF conversion's permutation of Q and K expects).
+    void Rope(Span<float> x, int heads, int pos)
+    {
+        for (int i = 0; i < _ropeFreqs.Length; i++)
+        {
+            float theta = pos * _ropeFreqs[i];
+            float cos = MathF.Cos(theta), sin = MathF.Sin(theta);
+            for (int h = 0; h < heads; h++)
+            {
+                ref float a = ref x[h * _headDim + 2 * i];
+                ref float c = ref x[h * _headDim + 2 * i + 1];
+                float x0 = a, x1 = c;
+                a = x0 * cos - x1 * sin;
+                c = x0 * sin + x1 * cos;
+            }
+        }
+    }
+
+    // out[h] = sum_p softmax_p(q_h . k_p / sqrt(head_dim)) v_p over cache positions 0..pos of the
+    // sequence; query head h reads key/value head h / (n_head / n_head_kv).
+    void Attention(int layer, int seq, int pos, ReadOnlySpan<float> q, Span<float> output, float[] scores)
+    {
+        int group = _hp.HeadCount / _hp.HeadCountKv;
+        float scale = 1.0f / MathF.Sqrt(_headDim);
+        int len = pos + 1;
+        for (int h = 0; h < _hp.HeadCount; h++)
+        {
+            var qh = q.Slice(h * _headDim, _headDim);
+            int kvh = h / group;
+            var s = scores.AsSpan(0, len);
+            for (int p = 0; p < len; p++) s[p] = _cache.DotKey(layer, seq, p, kvh, _headDim, qh) * scale;
+            CpuOps.Softmax(s);
+            var oh = output.Slice(h * _headDim, _headDim);
+            oh.Clear();
+            for (int p = 0; p < len; p++) _cache.AccumulateValue(layer, seq, p, kvh, _headDim, s[p], oh);
+        }
+    }
+
+    sealed record Buffers(int Capacity, float[] X, float[] Xn, float[] Q, float[] K, float[] V, float[] Att, float[] Gate, float[] Up, float[] Scores)
+    {
+        public Buffers(int n, int dim, int qDim, int kvDim, int ffn, int ctx)
+            : this(n, new float[n * dim], new float[n * Math.Max(dim, qDim)], new float[n * qDim], new float[n * kvDim], new float[n * kvDim],
+                new float[n * qDim], new float[n * ffn], new float[n * ffn], new float[ctx]) { }
+    }
+
+    Buffers EnsureBuffers(int n)
+    {
+        if (_buf.Capacity < n) _buf = new Buffers(Math.Max(n, 1), _dim, _qDim, _kvDim, _ffn, ContextLength);
+        return _buf;
+    }
+
+    public void Dispose()
+    {
+        _pool.Dispose();
+        if (_ownsFile) _file.Dispose();
+    }
+}

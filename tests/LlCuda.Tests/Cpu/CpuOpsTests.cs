@@ -179,6 +179,24 @@ public class CpuOpsTests
     }
 
     [Fact]
+    public void HalfWidenFinite_AllFinitePatterns_ExactAsScalar()
+    {
+        for (int start = 0; start < 65536; start += 16)
+        {
+            var bits = Enumerable.Range(start, 16).Select(i => (int)(short)(ushort)i).ToArray();
+            var f = HalfVectors.WidenFinite(Vector512.Create(bits));
+            var f8 = HalfVectors.WidenFinite(Vector256.Create(bits.AsSpan(0, 8)));
+            for (int i = 0; i < 16; i++)
+            {
+                float expected = FloatFormats.FromFp16Bits((ushort)(start + i));
+                if (!float.IsFinite(expected)) continue;
+                Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(f[i]), $"0x{start + i:X4}: {f[i]} vs {expected}");
+                if (i < 8) Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(f8[i]), $"256-bit 0x{start + i:X4}");
+            }
+        }
+    }
+
+    [Fact]
     public void Ops_MismatchedLengths_ThrowNamingTheArgument()
     {
         var ex = Assert.Throws<ArgumentException>(() => CpuOps.Add(new float[4], new float[5]));

@@ -208,13 +208,19 @@ internal static unsafe partial class QuantDot
         int b = 0;
         if (TTok.Count == 1)
         {
-            for (; b + 3 < blocks; b += 4)
+            // Four independent accumulators: one multiply-add chain would cap a row at one
+            // block pair per fp32 add latency (about 16 bytes a cycle).
+            for (; b + 7 < blocks; b += 8)
             {
                 byte* blk = w + b * TBlock.BlockBytes;
                 int o = 32 * b, l = 8 * b;
                 acc0 = Step512<TBlock>(TBlock.Codes2(blk), c + o, sl + l, cl + l, Scales2<TBlock>(blk), acc0);
                 blk += 2 * TBlock.BlockBytes;
                 acc1 = Step512<TBlock>(TBlock.Codes2(blk), c + o + 64, sl + l + 16, cl + l + 16, Scales2<TBlock>(blk), acc1);
+                blk += 2 * TBlock.BlockBytes;
+                acc2 = Step512<TBlock>(TBlock.Codes2(blk), c + o + 128, sl + l + 32, cl + l + 32, Scales2<TBlock>(blk), acc2);
+                blk += 2 * TBlock.BlockBytes;
+                acc3 = Step512<TBlock>(TBlock.Codes2(blk), c + o + 192, sl + l + 48, cl + l + 48, Scales2<TBlock>(blk), acc3);
             }
         }
         for (; b + 1 < blocks; b += 2)
@@ -238,7 +244,7 @@ internal static unsafe partial class QuantDot
                 acc7 = Step512<TBlock>(u, c + 7 * cs + o, sl + 7 * ls + l, cl + 7 * ls + l, dw, acc7);
             }
         }
-        if (TTok.Count == 1) acc0 += acc1;
+        if (TTok.Count == 1) acc0 = (acc0 + acc1) + (acc2 + acc3);
         Finish512<TBlock>(w, a, t0, 0, b, acc0, y);
         if (TTok.Count > 1)
         {

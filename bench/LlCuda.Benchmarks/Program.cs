@@ -1,6 +1,12 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/LlCuda.Benchmarks -- --filter '*'   (see docs/performance.md)
+// dotnet run -c Release --project bench/LlCuda.Benchmarks -- cpu-quick [types] [ns] [path]   (fast side-by-side CPU kernel timing)
+if (args.Length > 0 && args[0] == "cpu-quick")
+{
+    LlCuda.Benchmarks.Cpu.MatMulQuick.Run(args[1..]);
+    return;
+}
 // dotnet run -c Release --project bench/LlCuda.Benchmarks -- tokenize-quick [text-file]   (encode MB/s, wall and CPU time)
 if (args.Length > 0 && args[0] == "tokenize-quick")
 {

@@ -21,6 +21,7 @@ internal static unsafe class ActivationQuantizer
     /// <param name="codes">[cols] int8 out.</param>
     /// <param name="scales">[cols / 32] fp32 out.</param>
     /// <param name="sums">[cols / 32] int16 out.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8Blocks(float* x, int cols, sbyte* codes, float* scales, short* sums, KernelPath path)
     {
         if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512)) Q8BlocksAvx512(x, cols, codes, scales, sums);
@@ -44,6 +45,21 @@ internal static unsafe class ActivationQuantizer
             }
             scales[b] = (float)FloatFormats.ToHalf(amax / 127f);
             sums[b] = (short)sum;
+        }
+    }
+
+    /// <summary>
+    /// Writes the per-lane forms of a Q8Blocks row (see <see cref="ActivationRows.ScaleLanes"/>):
+    /// each block's scale 8 times, -offset * sum * scale / 8 8 times (offset 0 skips them), and offset * sum once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FillLanes(float* scales, short* sums, int blocks, int offset, float* scaleLanes, float* corrLanes, int* offsetSums)
+    {
+        for (int b = 0; b < blocks; b++)
+        {
+            offsetSums[b] = offset * sums[b];
+            Vector256.Create(scales[b]).Store(scaleLanes + 8 * b);
+            if (offset != 0) Vector256.Create(-offset / 8f * sums[b] * scales[b]).Store(corrLanes + 8 * b);
         }
     }
 
@@ -77,6 +93,7 @@ internal static unsafe class ActivationQuantizer
     /// <param name="codes">[cols] int8 out.</param>
     /// <param name="scales">[cols / 256] fp32 out.</param>
     /// <param name="sums">[cols / 16] int16 out.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8K(float* x, int cols, sbyte* codes, float* scales, short* sums, KernelPath path)
     {
         if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512)) Q8KAvx512(x, cols, codes, scales, sums);

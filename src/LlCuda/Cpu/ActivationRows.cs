@@ -30,6 +30,21 @@ internal unsafe struct ActivationRows
     public float* Scales;
     /// <summary>[tokens, SumsPerToken] int16 sums of codes (per 32 for Q8Blocks, per 16 for Q8K).</summary>
     public short* Sums;
+    /// <summary>
+    /// Q8Blocks only: [tokens, Cols / 32 * 8] fp32, each block's scale repeated in 8 lanes, so a
+    /// vector kernel scales a block's eight int32 partial sums with one multiply from memory.
+    /// </summary>
+    public float* ScaleLanes;
+    /// <summary>
+    /// Q8Blocks only: [tokens, Cols / 32 * 8] fp32, each block's -offset * sum * scale / 8 in 8
+    /// lanes, where offset is what the kernel's unsigned weight codes exceed the signed values
+    /// by (8 for Q4_0, 16 for Q5_0, 128 for Q8_0 as u8). A kernel scales its eight partial sums
+    /// of u8 x s8 products with one multiply-add, partials * scale lanes + correction lanes,
+    /// and gets the signed dot product times the activation scale, at no extra cost per row.
+    /// </summary>
+    public float* CorrLanes;
+    /// <summary>Q8Blocks only: [tokens, Cols / 32] int32, offset * sum of each block (row-interleaved kernels).</summary>
+    public int* OffsetSums;
     /// <summary>[tokens, Cols] fp32 activations (Float format).</summary>
     public float* Floats;
     /// <summary>Elements per token.</summary>
@@ -41,4 +56,7 @@ internal unsafe struct ActivationRows
     public readonly float* ScalesOf(int token) => Scales + (long)token * ScalesPerToken;
     public readonly short* SumsOf(int token) => Sums + (long)token * SumsPerToken;
     public readonly float* FloatsOf(int token) => Floats + (long)token * Cols;
+    public readonly int* OffsetSumsOf(int token) => OffsetSums + (long)token * (Cols / 32);
+    public readonly float* ScaleLanesOf(int token) => ScaleLanes + (long)token * (Cols / 4);
+    public readonly float* CorrLanesOf(int token) => CorrLanes + (long)token * (Cols / 4);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics.CodeAnalysis;
 using LlCuda.Tensors;
 
@@ -59,41 +60,209 @@ public static unsafe class CpuMatMul
             MatMul(new WeightMatrix((byte*)p, GgmlType.F16, rows, cols), x, n, y, scratch, pool, DefaultPath);
     }
 
+    /// <summary>
+    /// Two products of the same activations, Y0 = X * W0^T and Y1 = X * W1^T (e.g. a feed-forward
+    /// block's gate and up projections): the activations are quantized once and both matrices'
+    /// rows go to the threads in one dispatch. W0 and W1 must have the same Cols; their types
+    /// may differ (matrices whose activation formats differ are simply run one after the other).
+    /// </summary>
+    public static void MatMul(in WeightMatrix w0, in WeightMatrix w1, ReadOnlySpan<float> x, int n,
+        Span<float> y0, Span<float> y1, MatMulScratch scratch, CpuThreadPool pool)
+    {
+        CheckGroup(w0, w0, x, n, y0, "y0");
+        CheckGroup(w0, w1, x, n, y1, "y1");
+        var ws = stackalloc WeightMatrix[2] { w0, w1 };
+        fixed (float* xp = x)
+        fixed (float* p0 = y0)
+        fixed (float* p1 = y1)
+        {
+            var ys = stackalloc float*[2] { p0, p1 };
+            Group(ws, ys, 2, xp, n, scratch, pool, DefaultPath, InterleavedMinTokens);
+        }
+    }
+
+    /// <summary>
+    /// Three products of the same activations (e.g. attention's Q, K and V projections); see the
+    /// two-matrix overload.
+    /// </summary>
+    public static void MatMul(in WeightMatrix w0, in WeightMatrix w1, in WeightMatrix w2, ReadOnlySpan<float> x, int n,
+        Span<float> y0, Span<float> y1, Span<float> y2, MatMulScratch scratch, CpuThreadPool pool)
+    {
+        CheckGroup(w0, w0, x, n, y0, "y0");
+        CheckGroup(w0, w1, x, n, y1, "y1");
+        CheckGroup(w0, w2, x, n, y2, "y2");
+        var ws = stackalloc WeightMatrix[3] { w0, w1, w2 };
+        fixed (float* xp = x)
+        fixed (float* p0 = y0)
+        fixed (float* p1 = y1)
+        fixed (float* p2 = y2)
+        {
+            var ys = stackalloc float*[3] { p0, p1, p2 };
+            Group(ws, ys, 3, xp, n, scratch, pool, DefaultPath, InterleavedMinTokens);
+        }
+    }
+
     /// <summary>MatMul on a forced kernel path (tests and benchmarks).</summary>
+    /// <param name="interleavedMinTokens">Token count from which row-interleaved kernels run (int.MaxValue: never; tests).</param>
     internal static void MatMul(in WeightMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, MatMulScratch scratch,
-        CpuThreadPool pool, KernelPath path)
+        CpuThreadPool pool, KernelPath path, int interleavedMinTokens = InterleavedMinTokens)
+    {
+        CheckGroup(w, w, x, n, y, nameof(y));
+        WeightMatrix copy = w;
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+            Group(&copy, &yp, 1, xp, n, scratch, pool, path, interleavedMinTokens);
+    }
+
+    static void CheckGroup(in WeightMatrix first, in WeightMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, string yName)
+    {
+        if (n < 0) ThrowNegative(n);
+        if (w.Cols != first.Cols) ThrowCols(first, w);
+        if ((long)n * w.Cols > x.Length) ThrowShort(nameof(x), x.Length, (long)n * w.Cols, $"[{n}, {w.Cols}]");
+        if ((long)n * w.Rows > y.Length) ThrowShort(yName, y.Length, (long)n * w.Rows, $"[{n}, {w.Rows}]");
+    }
+
+    /// <summary>
+    /// Y_i = X * W_i^T for <paramref name="count"/> (1..3) matrices of equal Cols: quantize X once
+    /// per activation format, then one dispatch whose chunks cover every matrix's rows.
+    /// </summary>
+    static void Group(WeightMatrix* ws, float** ys, int count, float* x, int n, MatMulScratch scratch, CpuThreadPool pool,
+        KernelPath path, int interleavedMinTokens)
     {
         ArgumentNullException.ThrowIfNull(scratch);
         ArgumentNullException.ThrowIfNull(pool);
-        if (n < 0) ThrowNegative(n);
-        if ((long)n * w.Cols > x.Length) ThrowShort(nameof(x), x.Length, (long)n * w.Cols, $"[{n}, {w.Cols}]");
-        if ((long)n * w.Rows > y.Length) ThrowShort(nameof(y), y.Length, (long)n * w.Rows, $"[{n}, {w.Rows}]");
-        if (n == 0 || w.Rows == 0) return;
-        if (w.Cols == 0)
+        if (n == 0) return;
+        int cols = ws[0].Cols;
+        var kernels = stackalloc DotKernels[count];
+        for (int i = 0; i < count; i++) kernels[i] = DotKernels.For(ws[i].Type, path);
+        for (int i = 1; i < count; i++)
         {
-            y[..(n * w.Rows)].Clear();
+            if (!SameActivations(kernels[0], kernels[i]))
+            {
+                // Different activation formats: one group per matrix.
+                for (int j = 0; j < count; j++) Group(ws + j, ys + j, 1, x, n, scratch, pool, path, interleavedMinTokens);
+                return;
+            }
+        }
+        if (cols == 0)
+        {
+            for (int i = 0; i < count; i++) new Span<float>(ys[i], n * ws[i].Rows).Clear();
             return;
         }
 
-        var kernels = DotKernels.For(w.Type, path);
-        fixed (float* xp = x)
-        fixed (float* yp = y)
+        var acts = Quantize(kernels[0], x, n, cols, scratch, pool, path);
+        var job = new GroupJob { Count = count };
+        long tileBytes = 0;
+        for (int i = 0; i < count; i++)
         {
-            var acts = new ActivationRows { Floats = xp, Cols = w.Cols };
-            if (kernels.Format != ActivationFormat.Float)
+            ref Part part = ref job.Parts[i];
+            part.W = ws + i;
+            if (kernels[i].InterleavedTokens != null && n >= interleavedMinTokens)
             {
-                scratch.Ensure(n, w.Cols);
-                acts.Codes = scratch.Codes;
-                acts.Scales = scratch.Scales;
-                acts.Sums = scratch.Sums;
-                acts.ScalesPerToken = w.Cols / kernels.ScaleBlock;
-                acts.SumsPerToken = w.Cols / kernels.SumBlock;
-                var quantize = new QuantizeJob { Acts = acts, Format = kernels.Format, Path = path };
-                pool.Run(quantize, n);
+                part.Inter = new InterleavedJob { W = ws + i, Acts = acts, K = kernels[i], Y = ys[i], N = n };
+                part.Chunks = (ws[i].Rows + Interleaved.Rows - 1) / Interleaved.Rows;
+                tileBytes = Math.Max(tileBytes, kernels[i].InterleavedTileBytes(cols));
             }
+            else
+            {
+                part.Rowwise = new MatMulJob(ws[i], acts, kernels[i], ys[i], n, pool.Threads);
+                part.Chunks = part.Rowwise.ChunkCount;
+            }
+            job.Ends[i] = (i == 0 ? 0 : job.Ends[i - 1]) + part.Chunks;
+        }
+        if (tileBytes > 0)
+        {
+            scratch.EnsureTiles(pool.Threads, tileBytes);
+            for (int i = 0; i < count; i++) job.Parts[i].Inter.Tiles = scratch.Tiles;
+        }
+        pool.Run(job, job.Ends[count - 1]);
+    }
 
-            var job = new MatMulJob(w, acts, kernels, yp, n, pool.Threads);
-            pool.Run(job, job.ChunkCount);
+    /// <summary>True when two kernels read identical activation rows (one quantization serves both).</summary>
+    static bool SameActivations(in DotKernels a, in DotKernels b) =>
+        a.Format == b.Format && a.SumOffset == b.SumOffset && (a.Tile != null) == (b.Tile != null);
+
+    /// <summary>The activations in <paramref name="k"/>'s format (quantized into the scratch, or the fp32 rows as they are).</summary>
+    static ActivationRows Quantize(in DotKernels k, float* x, int n, int cols, MatMulScratch scratch, CpuThreadPool pool, KernelPath path)
+    {
+        var acts = new ActivationRows { Floats = x, Cols = cols };
+        if (k.Format == ActivationFormat.Float) return acts;
+        scratch.Ensure(n, cols);
+        acts.Codes = scratch.Codes;
+        acts.Scales = scratch.Scales;
+        acts.Sums = scratch.Sums;
+        acts.ScaleLanes = scratch.ScaleLanes;
+        acts.CorrLanes = scratch.CorrLanes;
+        acts.OffsetSums = scratch.OffsetSums;
+        acts.ScalesPerToken = cols / k.ScaleBlock;
+        acts.SumsPerToken = cols / k.SumBlock;
+        var quantize = new QuantizeJob { Acts = acts, Format = k.Format, Path = path, SumOffset = k.SumOffset, Lanes = k.Tile != null };
+        // One row takes ~1 us: below a few rows, waking the workers costs more than it saves.
+        if (n < 4 * pool.Threads)
+            for (int t = 0; t < n; t++) quantize.Execute(t, 0);
+        else
+            pool.Run(quantize, n);
+        return acts;
+    }
+
+    /// <summary>One matrix of a group: either kind of job and its chunk count.</summary>
+    struct Part
+    {
+        public WeightMatrix* W;
+        public MatMulJob Rowwise;
+        public InterleavedJob Inter;
+        public int Chunks;
+        public readonly bool IsInterleaved => Inter.W != null;
+    }
+
+    [InlineArray(3)]
+    struct Parts3 { Part _e0; }
+
+    [InlineArray(3)]
+    struct Ints3 { int _e0; }
+
+    /// <summary>Chunks [0, Ends[0]) are matrix 0's, [Ends[0], Ends[1]) matrix 1's, ...</summary>
+    struct GroupJob : IChunkJob
+    {
+        public Parts3 Parts;
+        public Ints3 Ends;
+        public int Count;
+
+        public readonly void Execute(int chunk, int worker)
+        {
+            int i = 0;
+            while (chunk >= Ends[i]) i++;
+            int local = chunk - (i == 0 ? 0 : Ends[i - 1]);
+            if (Parts[i].IsInterleaved) Parts[i].Inter.Execute(local, worker);
+            else Parts[i].Rowwise.Execute(local, worker);
+        }
+    }
+
+    /// <summary>
+    /// Token count from which the row-interleaved kernels run (where the type has them): a tile
+    /// decode costs about what two tokens of per-row products do, and each token after that
+    /// costs about a third of a per-row product.
+    /// </summary>
+    internal const int InterleavedMinTokens = 4;
+
+    /// <summary>One chunk = 16 weight rows decoded into this worker's tile, then every token over it.</summary>
+    struct InterleavedJob : IChunkJob
+    {
+        public WeightMatrix* W;
+        public ActivationRows Acts;
+        public DotKernels K;
+        public float* Y;   // [n, rows]
+        public int N;
+        public byte** Tiles; // [threads] each worker's tile buffer
+
+        public readonly void Execute(int chunk, int worker)
+        {
+            int r0 = chunk * Interleaved.Rows;
+            int rows = Math.Min(Interleaved.Rows, W->Rows - r0);
+            byte* tile = Tiles[worker];
+            K.InterleavedDecode(W, r0, rows, tile);
+            var acts = Acts;
+            K.InterleavedTokens(tile, &acts, 0, N, Y + r0, W->Rows, rows);
         }
     }
 
@@ -103,12 +272,19 @@ public static unsafe class CpuMatMul
         public ActivationRows Acts;
         public ActivationFormat Format;
         public KernelPath Path;
+        public int SumOffset;
+        public bool Lanes;
 
         public readonly void Execute(int token, int worker)
         {
             float* x = Acts.FloatsOf(token);
             if (Format == ActivationFormat.Q8Blocks)
+            {
                 ActivationQuantizer.Q8Blocks(x, Acts.Cols, Acts.CodesOf(token), Acts.ScalesOf(token), Acts.SumsOf(token), Path);
+                if (Lanes)
+                    ActivationQuantizer.FillLanes(Acts.ScalesOf(token), Acts.SumsOf(token), Acts.Cols / 32, SumOffset,
+                        Acts.ScaleLanesOf(token), Acts.CorrLanesOf(token), Acts.OffsetSumsOf(token));
+            }
             else
                 ActivationQuantizer.Q8K(x, Acts.Cols, Acts.CodesOf(token), Acts.ScalesOf(token), Acts.SumsOf(token), Path);
         }
@@ -184,6 +360,10 @@ public static unsafe class CpuMatMul
             }
         }
     }
+
+    [DoesNotReturn]
+    static void ThrowCols(in WeightMatrix first, in WeightMatrix w) => throw new ArgumentException(
+        $"CpuMatMul: matrices multiplied with the same activations need the same Cols, but {first} and {w} differ", nameof(w));
 
     [DoesNotReturn]
     static void ThrowNegative(int n) => throw new ArgumentOutOfRangeException(nameof(n), n, "CpuMatMul: n (activation rows) must not be negative");

@@ -18,6 +18,10 @@ internal unsafe struct DotKernels
     public int ScaleBlock;
     /// <summary>Codes per activation sum (32 or 16; 0 for float).</summary>
     public int SumBlock;
+    /// <summary>Q8Blocks: the offset the tile kernel's sum lanes remove (see <see cref="ActivationRows.CorrLanes"/>); 0 = lanes unused.</summary>
+    public int SumOffset;
+    /// <summary>The path the kernels were chosen for (after clamping to the CPU).</summary>
+    public KernelPath Path;
 
     /// <summary>dot(weight row, activation row) for quantized formats: (w, codes, scales, sums, weight blocks).</summary>
     public delegate*<byte*, sbyte*, float*, short*, int, float> QuantRow;
@@ -30,11 +34,25 @@ internal unsafe struct DotKernels
     /// </summary>
     public delegate*<byte*, ActivationRows*, int, int, float*, int, void> Tile;
 
+    /// <summary>
+    /// Row-interleaved prefill kernels or null (see <see cref="Interleaved"/>): decode rows
+    /// [r0, r0 + count) into a tile, then run tokens over it: (tile, activations, first token,
+    /// token count, y of the first token at the tile's first row, y stride, rows in the tile).
+    /// </summary>
+    public delegate*<WeightMatrix*, int, int, byte*, void> InterleavedDecode;
+    public delegate*<byte*, ActivationRows*, int, int, float*, int, int, void> InterleavedTokens;
+    /// <summary>Bytes of one interleaved tile for this matrix's row length (a function of cols).</summary>
+    public delegate*<int, long> InterleavedTileBytes;
+
     /// <summary>The kernels for <paramref name="type"/> on <paramref name="path"/> (clamped to what the CPU supports).</summary>
     public static DotKernels For(GgmlType type, KernelPath path)
     {
         path = KernelPaths.Clamp(path);
-        var k = new DotKernels();
+        // Kernels are compiled fully optimized at first call (AggressiveOptimization, so tests
+        // run the code benchmarks time); with Simd initialized by then, its table pointer
+        // compiles in as a constant instead of a load behind an init check in every loop.
+        Simd.EnsureInitialized();
+        var k = new DotKernels { Path = path };
         switch (type)
         {
             case GgmlType.F32: k.Float(&FloatDot.F32Scalar); break;
@@ -50,7 +68,7 @@ internal unsafe struct DotKernels
             case GgmlType.Q6_K: k.KQuant(&QuantDot.Q6_KScalar); break;
             default: throw new NotSupportedException($"no CPU dot kernel for {type}");
         }
-        if (path != KernelPath.Scalar) k.Tile = VectorTile(type, path);
+        if (path != KernelPath.Scalar) k.SetVectorTile(type, path);
         return k;
     }
 
@@ -77,6 +95,66 @@ internal unsafe struct DotKernels
         QuantRow = row;
     }
 
-    /// <summary>The vector tile kernel of a type and path, or null where only the scalar one exists yet.</summary>
-    static delegate*<byte*, ActivationRows*, int, int, float*, int, void> VectorTile(GgmlType type, KernelPath path) => null;
+    /// <summary>Sets the vector tile kernel of a type and path (left null where only the scalar one exists).</summary>
+    void SetVectorTile(GgmlType type, KernelPath path)
+    {
+        switch (type)
+        {
+            case GgmlType.F32: Floats<F32Weights>(path); break;
+            case GgmlType.F16: Floats<F16Weights>(path); break;
+            case GgmlType.BF16: Floats<BF16Weights>(path); break;
+            case GgmlType.Q4_0: Legacy<Q4_0Block>(path); break;
+            case GgmlType.Q4_1: Legacy<Q4_1Block>(path); break;
+            case GgmlType.Q5_0: Legacy<Q5_0Block>(path); break;
+            case GgmlType.Q5_1: Legacy<Q5_1Block>(path); break;
+            case GgmlType.Q8_0: Legacy<Q8_0Block>(path); break;
+            case GgmlType.Q4_K: KQuant<Q4_KBlock>(path); break;
+            case GgmlType.Q5_K: KQuant<Q5_KBlock>(path); break;
+            case GgmlType.Q6_K: KQuant<Q6_KBlock>(path); break;
+        }
+    }
+
+    void Floats<TW>(KernelPath path) where TW : struct, IFloatWeights =>
+        Tile = path == KernelPath.Avx512 ? &FloatDot.Tile512<TW> : &FloatDot.Tile256<TW>;
+
+    void KQuant<TBlock>(KernelPath path) where TBlock : struct, IKBlock
+    {
+        if (path == KernelPath.Avx512)
+        {
+            InterleavedDecode = &Interleaved.DecodeK<TBlock>;
+            InterleavedTokens = &Interleaved.KTokens<TBlock>;
+            InterleavedTileBytes = &Interleaved.KTileBytes;
+        }
+        Tile = path switch
+        {
+            KernelPath.Avx512 => &QuantDot.KTile512<TBlock>,
+            KernelPath.AvxVnni => &QuantDot.KTile256<TBlock, VnniIsa>,
+            _ => &QuantDot.KTile256<TBlock, Avx2Isa>,
+        };
+    }
+
+    void Legacy<TBlock>(KernelPath path) where TBlock : struct, ILegacyBlock
+    {
+        switch (path)
+        {
+            case KernelPath.Avx512:
+                Tile = &QuantDot.LegacyTile512<TBlock>;
+                SumOffset = TBlock.Offset(false);
+                if (TBlock.CodeMax > 0)
+                {
+                    InterleavedDecode = &Interleaved.DecodeLegacyEntry<TBlock>;
+                    InterleavedTokens = &Interleaved.LegacyTokens<TBlock>;
+                    InterleavedTileBytes = &Interleaved.LegacyTileBytes;
+                }
+                break;
+            case KernelPath.AvxVnni:
+                Tile = &QuantDot.LegacyTile256<TBlock, VnniIsa>;
+                SumOffset = TBlock.Offset(true);
+                break;
+            default:
+                Tile = &QuantDot.LegacyTile256<TBlock, Avx2Isa>;
+                SumOffset = TBlock.Offset(false);
+                break;
+        }
+    }
 }

@@ -52,6 +52,8 @@ public static class ModelQuantizer
         var clock = Stopwatch.StartNew();
         using var input = GgufFile.Open(inputPath);
         var model = QuantizationModelInfo.FromMetadata(input.Metadata, input.Source);
+        if (input.Tensors.Count == 0)
+            throw new GgufFormatException($"{input.Source}: the file has no tensors (a vocabulary-only file?); there is nothing to quantize");
         var plans = TensorTypePlanner.Plan(model, input.Tensors.Select(t => new TensorDescriptor(t.Name, t.Dimensions, t.Type)), options.Target, options.Pure);
         CheckConvertible(input.Source, plans);
 

@@ -18,10 +18,15 @@ public struct GaussianSampler
     const double LayerArea = 9.91256303526217e-3;
 
     // x[i]: right edge of layer i (x[0] is the base layer's pseudo-width V / f(R), x[128] = 0).
-    // ratio[i] = x[i + 1] / x[i]: a uniform below it lands inside the layer's rectangle.
     static readonly double[] X = BuildEdges();
-    static readonly double[] Ratio = BuildRatios(X);
     static readonly double[] Density = X.Select(x => Math.Exp(-0.5 * x * x)).ToArray();
+    // The fast path in integers, as Marsaglia and Tsang do: j is a signed 53-bit uniform, and
+    // |j| < Inside[i] (= 2^52 * x[i+1] / x[i]) lands inside layer i's rectangle, where the
+    // sample is j * Scale[i] (= x[i] / 2^52). One compare and one multiply for ~99% of samples.
+    static readonly long[] Inside = Enumerable.Range(0, Layers).Select(i => (long)(X[i + 1] / X[i] * TwoPow52)).ToArray();
+    static readonly double[] Scale = Enumerable.Range(0, Layers).Select(i => X[i] / TwoPow52).ToArray();
+    const double TwoPow52 = 4503599627370496.0;
+    const ulong Increment = 0xA0761D6478BD642FUL, Multiplier = 0xE7037ED1A0B428DBUL;
 
     ulong _state;
 
@@ -34,25 +39,54 @@ public struct GaussianSampler
     /// <summary>The next standard normal sample.</summary>
     public double NextStandard()
     {
-        while (true)
-        {
-            ulong r = NextUInt64();
-            int layer = (int)(r & (Layers - 1));
-            // The top 53 bits, as a signed value in [-1, 1); independent of the layer bits.
-            double u = ((long)r >> 11) * (1.0 / (1L << 52));
-            if (Math.Abs(u) < Ratio[layer]) return u * X[layer];
-            if (layer == 0) return Tail(u < 0);
-            // The wedge between layer `layer`'s rectangle and the curve: accept under the density.
-            double x = u * X[layer];
-            double f0 = Density[layer], f1 = Density[layer + 1];
-            if (f0 + NextUniform() * (f1 - f0) < Math.Exp(-0.5 * x * x)) return x;
-        }
+        ulong r = NextUInt64();
+        int layer = (int)(r & (Layers - 1));
+        long j = (long)r >> 11;
+        return j < Inside[layer] && j > -Inside[layer] ? j * Scale[layer] : Outside(layer, j);
     }
 
     /// <summary>Fills <paramref name="destination"/> with mean + std * N(0, 1) samples.</summary>
     public void Fill(Span<float> destination, float mean, float std)
     {
-        for (int i = 0; i < destination.Length; i++) destination[i] = (float)(mean + std * NextStandard());
+        // The generator state lives in a register through the loop; the rare slow path syncs it.
+        long[] inside = Inside;
+        double[] scale = Scale;
+        ulong state = _state;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            state += Increment;
+            ulong hi = Math.BigMul(state, state ^ Multiplier, out ulong lo);
+            ulong r = hi ^ lo;
+            int layer = (int)(r & (Layers - 1));
+            long j = (long)r >> 11;
+            double z;
+            if (j < inside[layer] && j > -inside[layer]) z = j * scale[layer];
+            else
+            {
+                _state = state;
+                z = Outside(layer, j);
+                state = _state;
+            }
+            destination[i] = (float)(mean + std * z);
+        }
+        _state = state;
+    }
+
+    // The ~1% of draws outside the rectangles: the base layer's tail, or a wedge under the curve.
+    double Outside(int layer, long j)
+    {
+        while (true)
+        {
+            if (layer == 0) return Tail(j < 0);
+            // The wedge between layer `layer`'s rectangle and the curve: accept under the density.
+            double x = j * Scale[layer];
+            double f0 = Density[layer], f1 = Density[layer + 1];
+            if (f0 + NextUniform() * (f1 - f0) < Math.Exp(-0.5 * x * x)) return x;
+            ulong r = NextUInt64();
+            layer = (int)(r & (Layers - 1));
+            j = (long)r >> 11;
+            if (j < Inside[layer] && j > -Inside[layer]) return j * Scale[layer];
+        }
     }
 
     // Beyond R: Marsaglia's exponential rejection for the normal tail.
@@ -70,8 +104,8 @@ public struct GaussianSampler
     /// <summary>wyrand: one add and one 64x64->128 multiply per output; passes BigCrush and PractRand.</summary>
     ulong NextUInt64()
     {
-        _state += 0xA0761D6478BD642FUL;
-        ulong hi = Math.BigMul(_state, _state ^ 0xE7037ED1A0B428DBUL, out ulong lo);
+        _state += Increment;
+        ulong hi = Math.BigMul(_state, _state ^ Multiplier, out ulong lo);
         return hi ^ lo;
     }
 
@@ -96,12 +130,5 @@ public struct GaussianSampler
         for (int i = 2; i < Layers; i++) x[i] = Math.Sqrt(-2 * Math.Log(LayerArea / x[i - 1] + F(x[i - 1])));
         x[Layers] = 0;
         return x;
-    }
-
-    static double[] BuildRatios(double[] x)
-    {
-        var r = new double[Layers];
-        for (int i = 0; i < Layers; i++) r[i] = x[i + 1] / x[i];
-        return r;
     }
 }

@@ -44,12 +44,12 @@ internal static class ModelWriteSupport
                          new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
                 .Start(ctx =>
                 {
-                    var task = ctx.AddTask(Path.GetFileName(outputPath), maxValue: 1);
+                    var task = ctx.AddTask(Markup.Escape(Path.GetFileName(outputPath)), maxValue: 1);
                     result = write(p =>
                     {
                         task.MaxValue = Math.Max(1, p.BytesTotal);
                         task.Value = p.BytesWritten;
-                        task.Description = $"[{p.TensorIndex + 1}/{p.TensorCount}] {Markup.Escape(p.Tensor)}";
+                        task.Description = Markup.Escape($"[{p.TensorIndex + 1}/{p.TensorCount}] {p.Tensor}");
                     }, cancel.Token);
                 });
             return result;

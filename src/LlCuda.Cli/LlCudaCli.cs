@@ -15,6 +15,8 @@ public static class LlCudaCli
         model.Subcommands.Add(ModelSynthCommand.Create(console));
         root.Subcommands.Add(model);
         root.Subcommands.Add(InferCommand.Create(console));
+        root.Subcommands.Add(LogitsCommand.Create(console));
+        root.Subcommands.Add(BenchCommand.Create(console));
         root.Subcommands.Add(QuantizeCommand.Create(console));
         root.Subcommands.Add(TokenizeCommand.Create(console));
         root.Subcommands.Add(DetokenizeCommand.Create(console));

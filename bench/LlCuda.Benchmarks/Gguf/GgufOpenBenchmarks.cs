@@ -11,7 +11,10 @@ namespace LlCuda.Benchmarks.Gguf;
 /// Target (issue 2): under 50 ms.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(warmupCount: 3, iterationCount: 15)]
+// In-process: building a separate benchmark project takes minutes on a loaded 2-core box.
+[InProcess]
+[WarmupCount(3)]
+[IterationCount(15)]
 public class GgufOpenBenchmarks
 {
     string _path = "";

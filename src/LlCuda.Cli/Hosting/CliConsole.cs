@@ -20,6 +20,9 @@ public sealed class CliConsole
             ColorSystem = ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = ansi ? InteractionSupport.Detect : InteractionSupport.No,
         });
+        // Spectre assumes 80 columns when output is not a terminal; tables in files and pipes
+        // read better unwrapped.
+        if (!ansi) Ui.Profile.Width = 200;
     }
 
     /// <summary>The process's own console (colors only when stdout is a terminal).</summary>

@@ -57,9 +57,10 @@ public sealed class Vocabulary
         // llama.cpp's defaults per vocabulary kind, then per pre-tokenizer, then from metadata.
         int bos = isSpm ? 1 : 11, eos = isSpm ? 2 : 11, unk = isSpm ? 0 : None;
         bool addBos = isSpm, addSpacePrefix = isSpm;
-        if (isBpe && Pre is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "pixtral" or "tekken" or "chameleon")
+        // llama.cpp turns add_bos on for the Llama-3 family of pre-tokenizers, tekken and chameleon.
+        if (isBpe && Pre is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "falcon-h1" or "pixtral" or "midm-2.0"
+                or "lfm2" or "jina-v5-nano" or "tekken" or "chameleon")
             addBos = true;
-        IgnoreMerges = isBpe && Pre is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "pixtral" or "tekken";
 
         Bos = Pick(options.Bos, bos);
         Eos = Pick(options.Eos, eos);
@@ -72,7 +73,7 @@ public sealed class Vocabulary
         AddEos = options.AddEos ?? false;
         AddSpacePrefix = options.AddSpacePrefix ?? addSpacePrefix;
 
-        DetectSpecialTokens();
+        DetectSpecialTokens(options);
         ApplyModelStripRules(options.ModelName ?? "");
     }
 
@@ -98,6 +99,12 @@ public sealed class Vocabulary
             Sep = Id(file, "tokenizer.ggml.seperator_token_id", tokens.Length),
             Eot = Id(file, "tokenizer.ggml.eot_token_id", tokens.Length),
             Eom = Id(file, "tokenizer.ggml.eom_token_id", tokens.Length),
+            FimPrefix = Id(file, "tokenizer.ggml.fim_pre_token_id", tokens.Length) ?? Id(file, "tokenizer.ggml.prefix_token_id", tokens.Length),
+            FimSuffix = Id(file, "tokenizer.ggml.fim_suf_token_id", tokens.Length) ?? Id(file, "tokenizer.ggml.suffix_token_id", tokens.Length),
+            FimMiddle = Id(file, "tokenizer.ggml.fim_mid_token_id", tokens.Length) ?? Id(file, "tokenizer.ggml.middle_token_id", tokens.Length),
+            FimPad = Id(file, "tokenizer.ggml.fim_pad_token_id", tokens.Length),
+            FimRepo = Id(file, "tokenizer.ggml.fim_rep_token_id", tokens.Length),
+            FimSeparator = Id(file, "tokenizer.ggml.fim_sep_token_id", tokens.Length),
             AddBos = m.GetBoolOrNull("tokenizer.ggml.add_bos_token"),
             AddEos = m.GetBoolOrNull("tokenizer.ggml.add_eos_token"),
             AddSpacePrefix = m.GetBoolOrNull("tokenizer.ggml.add_space_prefix"),
@@ -152,9 +159,6 @@ public sealed class Vocabulary
     public bool AddEos { get; }
     public bool AddSpacePrefix { get; }
 
-    /// <summary>For Llama-3-style BPE: a whole pre-token found in the vocabulary is taken as is, without merging.</summary>
-    public bool IgnoreMerges { get; }
-
     /// <summary>Ids that end generation (EOS, EOT, EOM and end-of-turn-looking control tokens).</summary>
     public IReadOnlySet<int> EndOfGeneration => _endOfGeneration;
 
@@ -180,26 +184,41 @@ public sealed class Vocabulary
         _ => TokenAttributes.None,
     };
 
-    // llama.cpp finds end-of-turn and similar tokens by their text and forces them to be
-    // control tokens; tokenization depends on it (control text is only parsed with parse_special).
+    // llama.cpp finds end-of-turn, fill-in-the-middle and similar tokens by their text (when the
+    // file gives no id) and forces them to be control tokens; tokenization depends on it (control
+    // text is only parsed with parse_special), and so does when generation ends.
     static readonly string[] EotTexts = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>"];
-    static readonly string[] FimTexts =
-    [
-        "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>",
-        "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>",
-        "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>",
-        "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>",
-        "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>", "<|file_sep|>",
-    ];
-    static readonly string[] EogTexts = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>"];
+    static readonly string[] FimPreTexts = ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>"];
+    static readonly string[] FimSufTexts = ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>"];
+    static readonly string[] FimMidTexts = ["<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>"];
+    static readonly string[] FimPadTexts = ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>"];
+    static readonly string[] FimRepTexts = ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"];
+    static readonly string[] FimSepTexts = ["<|file_sep|>"];
+    // End-of-generation texts of the llama.cpp in LLamaSharp 0.30 (the reference), "</s>" included.
+    static readonly string[] EogTexts = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>"];
 
-    void DetectSpecialTokens()
+    /// <summary>Fill-in-the-middle token ids (prefix, suffix, middle, pad, repo, file separator), None when absent.</summary>
+    public (int Prefix, int Suffix, int Middle, int Pad, int Repo, int Separator) Fim { get; private set; }
+
+    int DetectByText(int current, string[] texts)
     {
-        foreach (var text in EotTexts)
-            if (Eot == None && _ids.TryGetValue(text, out int id)) { Eot = id; _attributes[id] |= TokenAttributes.Control; }
-        if (Eom == None && _ids.TryGetValue("<|eom_id|>", out int eom)) { Eom = eom; _attributes[eom] |= TokenAttributes.Control; }
-        foreach (var text in FimTexts)
-            if (_ids.TryGetValue(text, out int id)) _attributes[id] |= TokenAttributes.Control;
+        if (current != None) return current;
+        foreach (var text in texts)
+            if (_ids.TryGetValue(text, out int id))
+            {
+                _attributes[id] |= TokenAttributes.Control;
+                return id;
+            }
+        return None;
+    }
+
+    void DetectSpecialTokens(VocabularyOptions options)
+    {
+        Eot = DetectByText(Eot, EotTexts);
+        Eom = DetectByText(Eom, ["<|eom_id|>"]);
+        Fim = (DetectByText(Pick(options.FimPrefix, None), FimPreTexts), DetectByText(Pick(options.FimSuffix, None), FimSufTexts),
+            DetectByText(Pick(options.FimMiddle, None), FimMidTexts), DetectByText(Pick(options.FimPad, None), FimPadTexts),
+            DetectByText(Pick(options.FimRepo, None), FimRepTexts), DetectByText(Pick(options.FimSeparator, None), FimSepTexts));
 
         for (int i = 0; i < _attributes.Length; i++)
             if ((_attributes[i] & TokenAttributes.Control) != 0 && Tokens[i].Contains("unused", StringComparison.Ordinal))
@@ -207,7 +226,7 @@ public sealed class Vocabulary
 
         foreach (var text in EogTexts)
             if (_ids.TryGetValue(text, out int id)) { _endOfGeneration.Add(id); _attributes[id] |= TokenAttributes.Control; }
-        foreach (int id in new[] { Eos, Eot, Eom })
+        foreach (int id in new[] { Eos, Eot, Eom, Fim.Pad, Fim.Repo, Fim.Separator })
             if (id != None) _endOfGeneration.Add(id);
     }
 
@@ -236,6 +255,12 @@ public sealed class VocabularyOptions
     public int? Sep { get; init; }
     public int? Eot { get; init; }
     public int? Eom { get; init; }
+    public int? FimPrefix { get; init; }
+    public int? FimSuffix { get; init; }
+    public int? FimMiddle { get; init; }
+    public int? FimPad { get; init; }
+    public int? FimRepo { get; init; }
+    public int? FimSeparator { get; init; }
     public bool? AddBos { get; init; }
     public bool? AddEos { get; init; }
     public bool? AddSpacePrefix { get; init; }

@@ -1,7 +1,4 @@
 using System.Runtime.InteropServices;
-using LLama;
-using LLama.Common;
-using LLama.Native;
 using LlCuda.Engine;
 using LlCuda.Gguf;
 using LlCuda.Models;
@@ -237,7 +234,7 @@ public class SyntheticModelRunsTests
         int[] generated = LlamaCppReference.GreedyTokens(path, prompt, Steps);
         int[] sequence = [.. prompt, .. generated[..^1]];
         int vocab = model.Runner.VocabSize;
-        float[] reference = LlamaCppLogits(path, sequence, vocab);
+        float[] reference = LlamaCppReference.Logits(path, sequence);
         var batch = new ForwardBatch();
         for (int i = 0; i < sequence.Length; i++) batch.Add(sequence[i], i, 0, wantLogits: true);
         var ours = new float[sequence.Length * vocab];
@@ -271,22 +268,5 @@ public class SyntheticModelRunsTests
         float second = float.NegativeInfinity;
         for (int v = 0; v < logits.Length; v++) if (v != best && logits[v] > second) second = logits[v];
         return (best, logits[best] - second);
-    }
-
-    // llama.cpp's logits for every position of one batch (teacher forcing).
-    static float[] LlamaCppLogits(string path, int[] tokens, int vocab)
-    {
-        var logits = new float[tokens.Length * vocab];
-        lock (LlamaCppReference.Gate)
-        {
-            var p = new ModelParams(path) { ContextSize = 64, GpuLayerCount = 0, BatchSize = 64 };
-            using var weights = LLamaWeights.LoadFromFile(p);
-            using var context = weights.CreateContext(p);
-            var batch = new LLamaBatch();
-            for (int i = 0; i < tokens.Length; i++) batch.Add((LLamaToken)tokens[i], i, LLamaSeqId.Zero, true);
-            Assert.Equal(DecodeResult.Ok, context.NativeHandle.Decode(batch));
-            for (int i = 0; i < tokens.Length; i++) context.NativeHandle.GetLogitsIth(i).CopyTo(logits.AsSpan(i * vocab, vocab));
-        }
-        return logits;
     }
 }

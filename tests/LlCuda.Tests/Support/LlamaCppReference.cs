@@ -56,4 +56,27 @@ internal static class LlamaCppReference
             return output.ToArray();
         }
     }
+
+    /// <summary>llama.cpp's logits of every position of <paramref name="tokens"/>: [tokens.Length, n_vocab] row-major.</summary>
+    public static float[] Logits(string ggufPath, int[] tokens, int threads = 2)
+    {
+        lock (Gate)
+        {
+            var p = new ModelParams(ggufPath)
+            {
+                ContextSize = (uint)Math.Max(64, tokens.Length + 8), GpuLayerCount = 0,
+                BatchSize = (uint)Math.Max(64, tokens.Length), UBatchSize = (uint)Math.Max(64, tokens.Length), Threads = threads,
+            };
+            using var weights = LLamaWeights.LoadFromFile(p);
+            using var ctx = weights.CreateContext(p);
+            int nVocab = weights.Vocab.Count;
+            var batch = new LLamaBatch();
+            for (int i = 0; i < tokens.Length; i++) batch.Add((LLamaToken)tokens[i], i, LLamaSeqId.Zero, true);
+            var result = ctx.NativeHandle.Decode(batch);
+            if (result != DecodeResult.Ok) throw new InvalidOperationException($"llama_decode returned {result}");
+            var logits = new float[tokens.Length * nVocab];
+            for (int i = 0; i < tokens.Length; i++) ctx.NativeHandle.GetLogitsIth(i).CopyTo(logits.AsSpan(i * nVocab, nVocab));
+            return logits;
+        }
+    }
 }

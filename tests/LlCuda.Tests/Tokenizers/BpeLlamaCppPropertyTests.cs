@@ -91,7 +91,7 @@ public class BpeLlamaCppPropertyTests
     static void AssertMatchesLlamaCpp(string ggufPath, int seed)
     {
         var vocab = BpeTestSupport.LoadVocabulary(ggufPath);
-        var model = new BpeModel(vocab);
+        var tokenizer = new Tokenizer(vocab);
         var rng = new Random(seed);
         var texts = Enumerable.Range(0, TextsPerVocab).Select(_ => BpeRandomText.Next(rng)).ToList();
         var expected = BpeLlamaCppReference.Tokenize(ggufPath, texts);
@@ -99,7 +99,7 @@ public class BpeLlamaCppPropertyTests
         var failures = new List<string>();
         for (int i = 0; i < texts.Count; i++)
         {
-            var actual = BpeTestSupport.Tokenize(model, vocab, texts[i]);
+            var actual = BpeTestSupport.Encode(tokenizer, texts[i]);
             if (!actual.SequenceEqual(expected[i]))
                 failures.Add($"{BpeVectorTests.Escape(texts[i])}\n   llama.cpp {string.Join(' ', expected[i])}\n   llcuda    {string.Join(' ', actual)}");
         }
@@ -119,7 +119,7 @@ public sealed class LlamaCppCollection
 internal static class BpeLlamaCppReference
 {
     // The tests' one lock around llama.cpp: its native state is shared by every test class.
-    static Lock Gate => Support.LlamaCppReference.Gate;
+    internal static Lock Gate => Support.LlamaCppReference.Gate;
 
     /// <summary>llama_tokenize(text, add_special: false, parse_special: false) for each text.</summary>
     public static List<int[]> Tokenize(string ggufPath, IEnumerable<string> texts)

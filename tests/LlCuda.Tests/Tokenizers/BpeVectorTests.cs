@@ -3,7 +3,7 @@ using LlCuda.Tests.Support;
 
 namespace LlCuda.Tests.Tokenizers;
 
-/// <summary>llama.cpp's tokenizer test vectors for every byte-level BPE vocabulary in ../shared/vocab.</summary>
+/// <summary>llama.cpp's tokenizer test vectors for every byte-level BPE vocabulary in ../shared/vocab, through the Tokenizer facade.</summary>
 public class BpeVectorTests
 {
     public static TheoryData<string> SharedVocabs() => new(BpeTestSupport.SharedBpeVocabNames());
@@ -13,12 +13,12 @@ public class BpeVectorTests
     public void Encode_SharedVocabVectors_MatchLlamaCpp(string name)
     {
         var vocab = BpeTestSupport.LoadVocabulary(TestPaths.Vocab(name));
-        var model = new BpeModel(vocab);
+        var tokenizer = new Tokenizer(vocab);
         var failures = new List<string>();
-        var vectors = BpeTestSupport.ReadVectors(name);
-        foreach (var (text, expected) in vectors)
+        var vectors = TokenizerVectorFiles.ReadCases(name);
+        foreach (var (_, text, expected) in vectors)
         {
-            var actual = BpeTestSupport.Tokenize(model, vocab, text);
+            var actual = BpeTestSupport.Encode(tokenizer, text);
             if (!actual.SequenceEqual(expected))
                 failures.Add($"{Escape(text)}\n   expected {string.Join(' ', expected)}\n   actual   {string.Join(' ', actual)}");
         }

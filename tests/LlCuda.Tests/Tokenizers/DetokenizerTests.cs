@@ -6,6 +6,7 @@ using LlCuda.Tokenizers;
 namespace LlCuda.Tests.Tokenizers;
 
 /// <summary>Decoding: round trips, llama.cpp's leading-space rule, and its space clean-up for BPE vocabularies.</summary>
+[Collection(LlamaCppCollection.Name)]
 public class DetokenizerTests
 {
     static readonly string[] OrdinaryTexts =

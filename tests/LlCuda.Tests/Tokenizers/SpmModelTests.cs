@@ -40,6 +40,17 @@ public class SpmModelTests
         Assert.Equal(["aa", "a"], Pieces(t, t.Encode("aaa", addSpecial: false)));
     }
 
+    [Theory]
+    [InlineData(9)]  // short run: merged by scanning pairs
+    [InlineData(41)] // long run: merged with llama.cpp's priority queue
+    public void Encode_RunOfEqualPairs_MergesLeftToRightInBothMergeStrategies(int count)
+    {
+        var t = Build(addSpacePrefix: false, byteTokens: true,
+            ("a", 0, TokenType.Normal), ("aa", -1, TokenType.Normal), ("aaaa", -2, TokenType.Normal));
+        string[] expected = [.. Enumerable.Repeat("aaaa", count / 4), "a"];
+        Assert.Equal(expected, Pieces(t, t.Encode(new string('a', count), addSpecial: false)));
+    }
+
     [Fact]
     public void Encode_HigherScorePair_MergesFirstEvenWhenFurtherRight()
     {

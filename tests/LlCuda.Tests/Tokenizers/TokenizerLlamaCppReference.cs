@@ -10,12 +10,12 @@ namespace LlCuda.Tests.Tokenizers;
 /// <summary>
 /// llama.cpp's own tokenizer (through LLamaSharp, vocabulary-only load) as the reference.
 /// LLamaSharp's native calls are not thread-safe: every call takes the tests' one native lock
-/// (<see cref="LlamaCppReference.Gate"/>), and the model stays loaded across calls.
+/// (<see cref="LlCuda.Tests.Support.LlamaCppReference.Gate"/>), and the model stays loaded across calls.
 /// llama_detokenize is internal in LLamaSharp, so it is called straight from the loaded libllama.
 /// </summary>
 public sealed unsafe class TokenizerLlamaCppReference : IDisposable
 {
-    static Lock Gate => LlamaCppReference.Gate;
+    static Lock Gate => LlCuda.Tests.Support.LlamaCppReference.Gate;
     readonly LLamaWeights _weights;
     readonly IntPtr _vocab; // const llama_vocab *
     static delegate* unmanaged[Cdecl]<IntPtr, int*, int, byte*, int, byte, byte, int> s_detokenize;

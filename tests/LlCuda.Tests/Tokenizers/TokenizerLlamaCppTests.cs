@@ -6,14 +6,25 @@ namespace LlCuda.Tests.Tokenizers;
 
 /// <summary>
 /// Our tokenizer against llama.cpp's (LLamaSharp, vocabulary-only load) on random text and random
-/// ids, for every SPM vocabulary: encode with/without BOS and with/without special parsing, token
-/// attributes, token_to_piece and detokenize must agree exactly.
+/// ids: encode with/without BOS and with/without special parsing, token
+/// attributes, token_to_piece and detokenize must agree exactly. Every vocabulary file with a
+/// GGUF: SPM ("llama") and byte-level BPE ("gpt2") go through the same facade.
 /// </summary>
+[Collection(LlamaCppCollection.Name)]
 public class TokenizerLlamaCppTests
 {
     const int StringCount = 300;
 
-    public static TheoryData<string> SpmVocabs => TokenizerVectorFiles.TheoryDataWithModel("llama");
+    public static TheoryData<string> Vocabs
+    {
+        get
+        {
+            var data = TokenizerVectorFiles.TheoryDataWithModel("llama");
+            foreach (string name in TokenizerVectorFiles.NamesWithModel("gpt2"))
+                data.Add(name);
+            return data;
+        }
+    }
 
     static Tokenizer Load(string vocab)
     {
@@ -22,7 +33,7 @@ public class TokenizerLlamaCppTests
     }
 
     [Theory]
-    [MemberData(nameof(SpmVocabs))]
+    [MemberData(nameof(Vocabs))]
     public void Encode_RandomText_MatchesLlamaCppInAllModes(string vocab)
     {
         var tokenizer = Load(vocab);
@@ -49,7 +60,7 @@ public class TokenizerLlamaCppTests
     }
 
     [Theory]
-    [MemberData(nameof(SpmVocabs))]
+    [MemberData(nameof(Vocabs))]
     public void Attributes_EveryToken_MatchLlamaCpp(string vocab)
     {
         var tokenizer = Load(vocab);
@@ -70,7 +81,7 @@ public class TokenizerLlamaCppTests
     }
 
     [Theory]
-    [MemberData(nameof(SpmVocabs))]
+    [MemberData(nameof(Vocabs))]
     public void TokenToPiece_EveryToken_MatchesLlamaCpp(string vocab)
     {
         var tokenizer = Load(vocab);
@@ -89,7 +100,7 @@ public class TokenizerLlamaCppTests
     }
 
     [Theory]
-    [MemberData(nameof(SpmVocabs))]
+    [MemberData(nameof(Vocabs))]
     public void Decode_RandomIdsAndEncodedText_MatchLlamaCppDetokenize(string vocab)
     {
         var tokenizer = Load(vocab);

@@ -5,7 +5,7 @@ namespace LlCuda.Tests.Tokenizers;
 /// <summary>
 /// Random strings that stress a tokenizer: ASCII words, runs of spaces, newlines and tabs,
 /// Latin-1, CJK, emoji (with skin tones and ZWJ sequences), combining marks, digits, punctuation,
-/// SentencePiece's own "▁", and special-token text ("&lt;s&gt;", "&lt;|end|&gt;"...). Fixed seeds give fixed strings.
+/// SentencePiece's own "▁", long runs without spaces, and special-token text ("&lt;s&gt;", "&lt;|end|&gt;"...). Fixed seeds give fixed strings.
 /// </summary>
 public static class TokenizerRandomText
 {
@@ -23,6 +23,10 @@ public static class TokenizerRandomText
         "<s>", "</s>", "<unk>", "<|end|>", "<|user|>", "<|assistant|>", "<|system|>", "<|endoftext|>",
         "<|placeholder1|>", "[PAD32011]", "<0x0A>", "<", ">", "<|", "|>", "</s", "s>",
         "\u0000", "\u0001", "\u007F", "\u0085", "\uE000", "\U0010FFFD",
+        // Long runs without spaces (the SPM merge switches from a scan to a heap past 32 symbols).
+        "supercalifragilisticexpialidociousantidisestablishmentarianism", "https://example.com/a/b?query=1&x=2#frag",
+        "----------------------------------------", "0123456789012345678901234567890123456789",
+        "这是一个没有空格的很长的中文句子用来测试长的片段合并是否正确无误", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     ];
 
     /// <summary><paramref name="count"/> strings of 0..<paramref name="maxPieces"/> pieces each, from <paramref name="seed"/>.</summary>

@@ -16,8 +16,8 @@ namespace LlCuda.Tokenizers;
 /// Unicode 16.0 tables where llama.cpp's are 15.1, and ECMAScript-vs-.NET details ($ before a
 /// final '\n', \s) differ. Every pattern llama.cpp uses for the supported pre-tokenizers is a
 /// short alternation of "optional prefix + run of a class"; written as scanners over code points
-/// with llama.cpp's own classes (<see cref="UnicodeClasses"/>) they are exact by construction,
-/// allocation-free and several times faster than a regex. Each pass's comment gives the pattern
+/// with llama.cpp's own classes (<see cref="UnicodeClasses"/>) they are exact by construction
+/// and allocation-free. Each pass's comment gives the pattern
 /// it implements. The "qwen2" pattern, which llama.cpp runs through std::regex, is the Llama 3
 /// scanner with single digits: the regexes differ only in \p{N} versus \p{N}{1,3}, and the
 /// scanner follows the regex's alternation order.

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using LlCuda.Cli.Hosting;
+using LlCuda.Engine;
+using Spectre.Console;
+
+namespace LlCuda.Cli.Commands;
+
+/// <summary>
+/// `llcuda bench -m FILE [-p 512] [-n 128] [-r 3] [--threads N] [--engine E] [-o md|json]`:
+/// llama-bench-style rows (model, size, params, backend, threads, test, t/s mean ± sd).
+/// Model load is not timed; each test's first run is a warm-up.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var model = CommonOptions.Model();
+        var json = CommonOptions.Json();
+        var pp = new Option<int>("--n-prompt", "-p") { Description = "Prompt tokens of the pp test (0 = skip)", DefaultValueFactory = _ => 512 };
+        var tg = new Option<int>("--n-gen", "-n") { Description = "Generated tokens of the tg test (0 = skip)", DefaultValueFactory = _ => 128 };
+        var reps = new Option<int>("--repetitions", "-r") { Description = "Measured repetitions per test (after one warm-up)", DefaultValueFactory = _ => 3 };
+        var format = new Option<string>("--output", "-o") { Description = "md (table) or json", DefaultValueFactory = _ => "md" }.AcceptOnlyFromAmong("md", "json");
+        var runner = RunnerCliOptions.Create();
+        var command = new Command("bench", "Measure prompt processing and generation speed (like llama-bench)") { model, pp, tg, reps, format, json };
+        runner.AddTo(command);
+        command.SetAction(r => CommandRunner.Run(console, () =>
+        {
+            int nPrompt = r.GetValue(pp), nGen = r.GetValue(tg), repetitions = r.GetValue(reps);
+            if (nPrompt < 0 || nGen < 0) throw new UsageException("-p and -n must be >= 0");
+            if (repetitions < 1) throw new UsageException($"-r {repetitions} is out of range: expected at least 1");
+            var options = runner.Read(r);
+            // The cache must hold the longest test.
+            if (options.ContextLength <= 0) options = options with { ContextLength = -Math.Max(Math.Max(nPrompt, nGen), 1) };
+            string path = r.GetValue(model)!;
+            using var loaded = runner.Load(r, path, options);
+            var results = new List<ThroughputResult>();
+            if (nPrompt > 0) results.Add(ThroughputBenchmark.PromptProcessing(loaded.Runner, nPrompt, repetitions));
+            if (nGen > 0) results.Add(ThroughputBenchmark.TextGeneration(loaded.Runner, nGen, repetitions));
+
+            var info = new BenchModelInfo(
+                Path.GetFileName(path), loaded.File.Tensors.Sum(t => t.ByteSize), loaded.File.Tensors.Sum(t => t.ElementCount),
+                loaded.Runner.BackendName, options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
+            if (r.GetValue(json) || r.GetValue(format) == "json") WriteJson(console.Out, info, results);
+            else WriteTable(console, info, results);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    sealed record BenchModelInfo(string Model, long Bytes, long Parameters, string Backend, int Threads);
+
+    static void WriteTable(CliConsole console, BenchModelInfo m, List<ThroughputResult> results)
+    {
+        var t = new Table().AddColumn("model").AddColumn(new TableColumn("size").RightAligned()).AddColumn(new TableColumn("params").RightAligned())
+            .AddColumn("backend").AddColumn(new TableColumn("threads").RightAligned()).AddColumn(new TableColumn("test").RightAligned())
+            .AddColumn(new TableColumn("t/s").RightAligned());
+        foreach (var r in results)
+            t.AddRow(m.Model, ModelInfoCommand.Bytes(m.Bytes), $"{m.Parameters / 1e9:F2} B", m.Backend, m.Threads.ToString(CultureInfo.InvariantCulture), r.Test,
+                string.Create(CultureInfo.InvariantCulture, $"{r.Mean:F2} ± {r.StdDev:F2}"));
+        console.Ui.Write(t);
+    }
+
+    static void WriteJson(TextWriter output, BenchModelInfo m, List<ThroughputResult> results)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            var pp = results.FirstOrDefault(x => x.Test.StartsWith("pp", StringComparison.Ordinal));
+            var tg = results.FirstOrDefault(x => x.Test.StartsWith("tg", StringComparison.Ordinal));
+            if (pp is not null) w.WriteNumber("pp_tps", Math.Round(pp.Mean, 3)); else w.WriteNull("pp_tps");
+            if (tg is not null) w.WriteNumber("tg_tps", Math.Round(tg.Mean, 3)); else w.WriteNull("tg_tps");
+            w.WriteStartArray("rows");
+            foreach (var r in results)
+            {
+                w.WriteStartObject();
+                w.WriteString("model", m.Model);
+                w.WriteNumber("size", m.Bytes);
+                w.WriteNumber("params", m.Parameters);
+                w.WriteString("backend", m.Backend);
+                w.WriteNumber("threads", m.Threads);
+                w.WriteString("test", r.Test);
+                w.WriteNumber("tps_mean", Math.Round(r.Mean, 3));
+                w.WriteNumber("tps_sd", Math.Round(r.StdDev, 3));
+                w.WriteNumber("tps_median", Math.Round(r.Median, 3));
+                w.WriteStartArray("samples");
+                foreach (var s in r.TokensPerSecond) w.WriteNumberValue(Math.Round(s, 3));
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        output.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+    }
+}

@@ -12,10 +12,12 @@ public static class LlCudaCli
         var root = new RootCommand("llcuda: local LLM inference on CPUs and NVIDIA GPUs (GGUF models)");
         var model = new Command("model", "Inspect and create model files");
         model.Subcommands.Add(ModelInfoCommand.Create(console));
+        model.Subcommands.Add(ModelSynthCommand.Create(console));
         root.Subcommands.Add(model);
         root.Subcommands.Add(InferCommand.Create(console));
         root.Subcommands.Add(LogitsCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));
+        root.Subcommands.Add(QuantizeCommand.Create(console));
         root.Subcommands.Add(SystemInfoCommand.Create(console));
         root.Subcommands.Add(TokenizeCommand.Create(console));
         root.Subcommands.Add(DetokenizeCommand.Create(console));

@@ -1,0 +1,57 @@
+namespace LlCuda.Models.Quantization;
+
+/// <summary>How far a model write has come: the tensor being written and the data bytes written so far.</summary>
+/// <param name="Tensor">Name of the tensor being written.</param>
+/// <param name="TensorIndex">Its position among the file's tensors (0-based).</param>
+/// <param name="TensorCount">Tensors in the file.</param>
+/// <param name="BytesWritten">Tensor data bytes written so far (padding excluded).</param>
+/// <param name="BytesTotal">Tensor data bytes of the whole file.</param>
+public readonly record struct ModelWriteProgress(string Tensor, int TensorIndex, int TensorCount, long BytesWritten, long BytesTotal);
+
+/// <summary>Adds a plan's tensors to a GGUF writer with streaming, progress-reporting data callbacks.</summary>
+internal sealed class StreamingTensorSink(Gguf.GgufWriter writer, int tensorCount, long bytesTotal, int threads,
+    Action<ModelWriteProgress>? progress, CancellationToken cancellation)
+{
+    long _written;
+    int _index;
+
+    /// <summary>A tensor whose rows come from <paramref name="source"/> as fp32 and are quantized to the plan's type.</summary>
+    public void AddConverted(TensorPlan plan, RowSource source)
+    {
+        int index = _index++;
+        var t = plan.Tensor;
+        writer.AddTensor(t.Name, plan.TargetType, t.Dimensions, plan.TargetBytes, stream =>
+        {
+            Report(t.Name, index, 0);
+            RowStreamWriter.Write(stream, plan.TargetType, t.RowLength, t.RowCount, source, threads,
+                bytes => Report(t.Name, index, bytes), cancellation);
+        });
+    }
+
+    /// <summary>A tensor copied as is: <paramref name="copyRows"/>(first row, row count, output) writes those rows' bytes.</summary>
+    public void AddCopied(TensorPlan plan, Action<long, int, Stream> copyRows)
+    {
+        int index = _index++;
+        var t = plan.Tensor;
+        writer.AddTensor(t.Name, t.Type, t.Dimensions, plan.TargetBytes, stream =>
+        {
+            Report(t.Name, index, 0);
+            // Bounded copies: a mapped tensor can be larger than a span can address.
+            long rowBytes = plan.TargetBytes / Math.Max(1, t.RowCount);
+            int step = (int)Math.Clamp((8L << 20) / Math.Max(1, rowBytes), 1, Math.Max(1, t.RowCount));
+            for (long r = 0; r < t.RowCount; r += step)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                int n = (int)Math.Min(step, t.RowCount - r);
+                copyRows(r, n, stream);
+                Report(t.Name, index, n * rowBytes);
+            }
+        });
+    }
+
+    void Report(string name, int index, long bytes)
+    {
+        _written += bytes;
+        progress?.Invoke(new ModelWriteProgress(name, index, tensorCount, _written, bytesTotal));
+    }
+}

@@ -46,5 +46,6 @@ internal static class SystemInfoCommand
         return command;
     }
 
-    static bool RuntimeFeature() => System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported;
+    // IsDynamicCodeCompiled, not IsDynamicCodeSupported: PublishAot sets the latter false for the JIT build too.
+    static bool RuntimeFeature() => System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled;
 }

@@ -7,6 +7,18 @@ if (args.Length > 0 && args[0] == "cpu-quick")
     LlCuda.Benchmarks.Cpu.MatMulQuick.Run(args[1..]);
     return;
 }
+// dotnet run -c Release --project bench/LlCuda.Benchmarks -- cpu-decode [type] [threads] [n] [outputType]   (matmuls of whole TinyLlama steps)
+if (args.Length > 0 && args[0] == "cpu-decode")
+{
+    LlCuda.Benchmarks.Cpu.DecodeQuick.Run(args[1..]);
+    return;
+}
+// dotnet run -c Release --project bench/LlCuda.Benchmarks -- cpu-engine [Q4_0|Q4_K_M] [pp] [tg] [threads] [rounds]   (ours vs llama.cpp end to end)
+if (args.Length > 0 && args[0] == "cpu-engine")
+{
+    LlCuda.Benchmarks.Cpu.EngineQuick.Run(args[1..]);
+    return;
+}
 // dotnet run -c Release --project bench/LlCuda.Benchmarks -- tokenize-quick [text-file]   (encode MB/s, wall and CPU time)
 if (args.Length > 0 && args[0] == "tokenize-quick")
 {

@@ -117,14 +117,23 @@ internal unsafe struct DotKernels
     void Floats<TW>(KernelPath path) where TW : struct, IFloatWeights =>
         Tile = path == KernelPath.Avx512 ? &FloatDot.Tile512<TW> : &FloatDot.Tile256<TW>;
 
+    void InterleavedLegacy(delegate*<byte*, ActivationRows*, int, int, float*, int, int, void> tokens, delegate*<WeightMatrix*, int, int, byte*, void> decode)
+    {
+        InterleavedTokens = tokens;
+        InterleavedDecode = decode;
+        InterleavedTileBytes = &Interleaved.LegacyTileBytes;
+    }
+
     void KQuant<TBlock>(KernelPath path) where TBlock : struct, IKBlock
     {
-        if (path == KernelPath.Avx512)
+        InterleavedDecode = &Interleaved.DecodeK<TBlock>;
+        InterleavedTileBytes = &Interleaved.KTileBytes;
+        InterleavedTokens = path switch
         {
-            InterleavedDecode = &Interleaved.DecodeK<TBlock>;
-            InterleavedTokens = &Interleaved.KTokens<TBlock>;
-            InterleavedTileBytes = &Interleaved.KTileBytes;
-        }
+            KernelPath.Avx512 => &Interleaved.KTokens<TBlock>,
+            KernelPath.AvxVnni => &Interleaved.KTokens256<TBlock, VnniIsa>,
+            _ => &Interleaved.KTokens256<TBlock, Avx2Isa>,
+        };
         Tile = path switch
         {
             KernelPath.Avx512 => &QuantDot.KTile512<TBlock>,
@@ -150,10 +159,12 @@ internal unsafe struct DotKernels
             case KernelPath.AvxVnni:
                 Tile = &QuantDot.LegacyTile256<TBlock, VnniIsa>;
                 SumOffset = TBlock.Offset(true);
+                if (TBlock.CodeMax > 0) InterleavedLegacy(&Interleaved.LegacyTokens256<TBlock, VnniIsa>, &Interleaved.DecodeLegacyEntry<TBlock>);
                 break;
             default:
                 Tile = &QuantDot.LegacyTile256<TBlock, Avx2Isa>;
                 SumOffset = TBlock.Offset(false);
+                if (TBlock.CodeMax > 0) InterleavedLegacy(&Interleaved.LegacyTokens256<TBlock, Avx2Isa>, &Interleaved.DecodeLegacyEntry<TBlock>);
                 break;
         }
     }

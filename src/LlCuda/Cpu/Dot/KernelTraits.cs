@@ -22,6 +22,7 @@ internal struct VnniIsa : IIsa { public static bool Vnni => true; }
 /// <summary>How many activation rows (tokens) one kernel call takes.</summary>
 internal interface ITokens { static abstract int Count { get; } }
 internal struct OneToken : ITokens { public static int Count => 1; }
+internal struct TwoTokens : ITokens { public static int Count => 2; }
 internal struct FourTokens : ITokens { public static int Count => 4; }
 internal struct EightTokens : ITokens { public static int Count => 8; }
 

@@ -20,8 +20,8 @@ public static class CpuCapabilities
         ("AVX-512VL", Avx512F.VL.IsSupported),
     ];
 
-    /// <summary>The widest kernel path the CPU kernels take by default.</summary>
-    public static string KernelPath => KernelPaths.Widest.ToString();
+    /// <summary>The kernel path the CPU matrix products take (the widest, or LLCUDA_CPU_PATH's).</summary>
+    public static string KernelPath => KernelPaths.Default.ToString();
 
     /// <summary>Logical processors available to this process.</summary>
     public static int ProcessorCount => Environment.ProcessorCount;

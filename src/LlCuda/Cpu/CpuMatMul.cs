@@ -23,7 +23,7 @@ public static unsafe class CpuMatMul
         or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary>The kernel path MatMul uses by default on this CPU.</summary>
-    internal static KernelPath DefaultPath { get; } = KernelPaths.Widest;
+    internal static KernelPath DefaultPath { get; } = KernelPaths.Default;
 
     /// <summary>
     /// Y[n, w.Rows] = X[n, w.Cols] * W^T. n = 1 is decode's matrix-vector product; n > 1 is

@@ -50,6 +50,15 @@ internal static class KernelPaths
         IsSupported(KernelPath.AvxVnni) ? KernelPath.AvxVnni :
         IsSupported(KernelPath.Avx2) ? KernelPath.Avx2 : KernelPath.Scalar;
 
+    /// <summary>
+    /// The path named by LLCUDA_CPU_PATH (scalar, avx2, avxvnni, avx512; clamped to what the CPU
+    /// supports), or the widest supported one: lets a user or a benchmark compare paths in one binary.
+    /// </summary>
+    public static KernelPath Default { get; } =
+        Enum.TryParse(Environment.GetEnvironmentVariable("LLCUDA_CPU_PATH"), ignoreCase: true, out KernelPath chosen) && Enum.IsDefined(chosen)
+            ? Clamp(chosen)
+            : Widest;
+
     /// <summary>Falls back to the next narrower path until one is supported.</summary>
     public static KernelPath Clamp(KernelPath path)
     {

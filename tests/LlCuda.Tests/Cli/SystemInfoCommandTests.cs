@@ -28,4 +28,13 @@ public class SystemInfoCommandTests
         if (Avx2.IsSupported && Fma.IsSupported)
             Assert.NotEqual("Scalar", doc.RootElement.GetProperty("kernel_path").GetString());
     }
+
+    [PublishedBinaryFact]
+    public void PublishedBinary_LlcudaCpuPathScalar_SelectsTheScalarKernels()
+    {
+        var r = CliRunner.Published(["system-info", "--json"], environment: new Dictionary<string, string?> { ["LLCUDA_CPU_PATH"] = "scalar" });
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        Assert.Equal("Scalar", doc.RootElement.GetProperty("kernel_path").GetString());
+    }
 }

@@ -25,6 +25,7 @@ internal static unsafe class ActivationQuantizer
     public static void Q8Blocks(float* x, int cols, sbyte* codes, float* scales, short* sums, KernelPath path)
     {
         if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512)) Q8BlocksAvx512(x, cols, codes, scales, sums);
+        else if (path >= KernelPath.Avx2 && KernelPaths.IsSupported(KernelPath.Avx2)) Q8BlocksAvx2(x, cols, codes, scales, sums);
         else Q8BlocksScalar(x, cols, codes, scales, sums);
     }
 
@@ -84,6 +85,63 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
+    // AVX2 (the NativeAOT CLI's x86-64-v3 target): eight lanes at a time, the same arithmetic.
+    static void Q8BlocksAvx2(float* x, int cols, sbyte* codes, float* scales, short* sums)
+    {
+        var absMask = Vector256.Create(0x7FFF_FFFF).AsSingle();
+        for (int b = 0; b < cols / 32; b++)
+        {
+            float* xb = x + 32 * b;
+            var v0 = Vector256.Load(xb); var v1 = Vector256.Load(xb + 8);
+            var v2 = Vector256.Load(xb + 16); var v3 = Vector256.Load(xb + 24);
+            float amax = VectorReduce.Max(Vector256.Max(Vector256.Max(v0 & absMask, v1 & absMask), Vector256.Max(v2 & absMask, v3 & absMask)));
+            float id = amax != 0 ? 127f / amax : 0f;
+            var vid = Vector256.Create(id);
+            var q0 = Avx.ConvertToVector256Int32(v0 * vid); // MXCSR default: round half to even
+            var q1 = Avx.ConvertToVector256Int32(v1 * vid);
+            var q2 = Avx.ConvertToVector256Int32(v2 * vid);
+            var q3 = Avx.ConvertToVector256Int32(v3 * vid);
+            Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).Store(codes + 32 * b);
+            scales[b] = (float)FloatFormats.ToHalf(amax / 127f);
+            sums[b] = (short)Vector256.Sum((q0 + q1) + (q2 + q3));
+        }
+    }
+
+    static void Q8KAvx2(float* x, int cols, sbyte* codes, float* scales, short* sums)
+    {
+        var absMask = Vector256.Create(0x7FFF_FFFF).AsSingle();
+        for (int b = 0; b < cols / 256; b++)
+        {
+            float* xb = x + 256 * b;
+            sbyte* qb = codes + 256 * b;
+            var vmax = Vector256<float>.Zero;
+            for (int j = 0; j < 256; j += 8) vmax = Vector256.Max(vmax, Vector256.Load(xb + j) & absMask);
+            float amax = VectorReduce.Max(vmax);
+            if (amax == 0)
+            {
+                scales[b] = 0;
+                Unsafe.InitBlock(qb, 0, 256);
+                Unsafe.InitBlock(sums + 16 * b, 0, 32);
+                continue;
+            }
+            float max = 0;
+            for (int j = 0; j < 256; j++)
+                if (MathF.Abs(xb[j]) == amax) { max = xb[j]; break; }
+            float iscale = -127f / max;
+            var vs = Vector256.Create(iscale);
+            var cap = Vector256.Create(127);
+            for (int j = 0; j < 256; j += 16)
+            {
+                var q0 = Vector256.Min(Avx.ConvertToVector256Int32(Vector256.Load(xb + j) * vs), cap);
+                var q1 = Vector256.Min(Avx.ConvertToVector256Int32(Vector256.Load(xb + j + 8) * vs), cap);
+                var s16 = Vector256.Narrow(q0, q1);
+                Vector128.Narrow(s16.GetLower(), s16.GetUpper()).Store(qb + j);
+                sums[16 * b + j / 16] = (short)Vector256.Sum(q0 + q1);
+            }
+            scales[b] = 1 / iscale;
+        }
+    }
+
     /// <summary>
     /// Q8_K of one row (cols a multiple of 256), as ggml's quantize_row_q8_K_ref: codes =
     /// min(127, nearest(x * -127 / max)) where max is the value of largest magnitude with its
@@ -97,6 +155,7 @@ internal static unsafe class ActivationQuantizer
     public static void Q8K(float* x, int cols, sbyte* codes, float* scales, short* sums, KernelPath path)
     {
         if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512)) Q8KAvx512(x, cols, codes, scales, sums);
+        else if (path >= KernelPath.Avx2 && KernelPaths.IsSupported(KernelPath.Avx2)) Q8KAvx2(x, cols, codes, scales, sums);
         else Q8KScalar(x, cols, codes, scales, sums);
     }
 

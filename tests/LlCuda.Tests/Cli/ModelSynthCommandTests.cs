@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LlCuda.Gguf;
 using LlCuda.Models.Llama;
+using LlCuda.Tests.Models;
 using LlCuda.Tests.Support;
 
 namespace LlCuda.Tests.Cli;
@@ -21,7 +22,8 @@ public class ModelSynthCommandTests
     [Fact]
     public void SynthJson_TinyQ4_0_WritesALoadableModelAndReportsIt()
     {
-        string output = Path.Combine(TestPaths.NewTempDir(), "tiny.gguf");
+        using var scratch = new ScratchDirectory();
+        string output = scratch.File("tiny.gguf");
         var r = CliRunner.InProcess("model", "synth", "--preset", "tiny", "--vocab-from", Vocab, "--type", "q4_0", "--seed", "5", "-o", output, "--json");
         Assert.Equal(0, r.ExitCode);
         Assert.Equal("", r.Stderr);
@@ -43,7 +45,8 @@ public class ModelSynthCommandTests
     [Fact]
     public void Synth_Overrides_ChangeTheShape()
     {
-        string output = Path.Combine(TestPaths.NewTempDir(), "custom.gguf");
+        using var scratch = new ScratchDirectory();
+        string output = scratch.File("custom.gguf");
         var r = CliRunner.InProcess("model", "synth", "--vocab-from", Vocab, "--type", "f16", "--dim", "96", "--layers", "3",
             "--heads", "6", "--kv-heads", "2", "--ffn", "160", "--ctx", "128", "-o", output);
         Assert.Equal(0, r.ExitCode);
@@ -59,7 +62,8 @@ public class ModelSynthCommandTests
     [Fact]
     public void Synth_KQuantOnTinyRows_NotesEachFallbackOnStderr()
     {
-        string output = Path.Combine(TestPaths.NewTempDir(), "k.gguf");
+        using var scratch = new ScratchDirectory();
+        string output = scratch.File("k.gguf");
         var r = CliRunner.InProcess("model", "synth", "--vocab-from", Vocab, "--type", "q4_k_m", "-o", output);
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("llcuda: note: blk.0.attn_q.weight: row length 64 is not a multiple of 256 (required by Q4_K): Q5_0 instead", r.Stderr, StringComparison.Ordinal);
@@ -75,7 +79,8 @@ public class ModelSynthCommandTests
     [InlineData(new[] { "--type", "q4_0", "--ffn", "40" }, 69, "'blk.0.ffn_down.weight': row length 40 is not a multiple of Q4_0's block size 32")]
     public void Synth_BadValue_IsAOneLineErrorAndWritesNothing(string[] extra, int exitCode, string message)
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         var r = CliRunner.InProcess(["model", "synth", "--vocab-from", Vocab, "-o", Path.Combine(dir, "x.gguf"), .. extra]);
         AssertOneLineError(r, exitCode, message);
         Assert.Empty(Directory.GetFiles(dir));
@@ -84,7 +89,8 @@ public class ModelSynthCommandTests
     [Fact]
     public void Synth_MissingVocabFile_Exits66NamingTheOption()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         var r = CliRunner.InProcess("model", "synth", "--vocab-from", "/no/such/vocab.gguf", "--type", "q8_0", "-o", Path.Combine(dir, "x.gguf"));
         AssertOneLineError(r, 66, "--vocab-from /no/such/vocab.gguf: no such file");
         Assert.Empty(Directory.GetFiles(dir));
@@ -101,7 +107,8 @@ public class ModelSynthCommandTests
     [PublishedBinaryFact]
     public void PublishedBinary_SynthThenInfer_Runs()
     {
-        string output = Path.Combine(TestPaths.NewTempDir(), "tiny.gguf");
+        using var scratch = new ScratchDirectory();
+        string output = scratch.File("tiny.gguf");
         var r = CliRunner.Published(["model", "synth", "--vocab-from", Vocab, "--type", "q4_0", "-o", output]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("wrote", r.Stdout, StringComparison.Ordinal);

@@ -3,6 +3,7 @@ using LlCuda.Gguf;
 using LlCuda.Models.Quantization;
 using LlCuda.Models.Synthesis;
 using LlCuda.Tensors;
+using LlCuda.Tests.Models;
 using LlCuda.Tests.Support;
 
 namespace LlCuda.Tests.Cli;
@@ -25,7 +26,8 @@ public class QuantizeCommandTests
     [Fact]
     public void QuantizeJson_Q4KM_ReportsEveryTensorAndWritesThem()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         string input = WriteF32Model(dir), output = Path.Combine(dir, "q4km.gguf");
         var r = CliRunner.InProcess("quantize", input, output, "q4_k_m", "--threads", "2", "--json");
         Assert.Equal(0, r.ExitCode);
@@ -52,7 +54,8 @@ public class QuantizeCommandTests
     [Fact]
     public void QuantizePure_Q4KM_GivesQ4KEverywhere()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         string input = WriteF32Model(dir), output = Path.Combine(dir, "pure.gguf");
         var r = CliRunner.InProcess("quantize", input, output, "Q4_K_M", "--pure");
         Assert.Equal(0, r.ExitCode);
@@ -64,7 +67,8 @@ public class QuantizeCommandTests
     [Fact]
     public void Quantize_DifferentThreadCounts_GiveTheSameFile()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         string input = WriteF32Model(dir);
         Assert.Equal(0, CliRunner.InProcess("quantize", input, Path.Combine(dir, "a.gguf"), "q6_k", "-t", "1").ExitCode);
         Assert.Equal(0, CliRunner.InProcess("quantize", input, Path.Combine(dir, "b.gguf"), "q6_k", "-t", "3").ExitCode);
@@ -77,7 +81,8 @@ public class QuantizeCommandTests
     [InlineData(null, "q2_k_s", 69, "needs an importance matrix")]
     public void Quantize_BadInput_IsAOneLineErrorAndWritesNothing(string? input, string type, int exitCode, string message)
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         input ??= TestPaths.Stories260K;
         var r = CliRunner.InProcess("quantize", input, Path.Combine(dir, "out.gguf"), type);
         Assert.Equal(exitCode, r.ExitCode);
@@ -89,7 +94,8 @@ public class QuantizeCommandTests
     [Fact]
     public void Quantize_VocabOnlyFile_SaysItHasNoTensors()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         var r = CliRunner.InProcess("quantize", TestPaths.Vocab("llama-spm"), Path.Combine(dir, "out.gguf"), "q8_0");
         Assert.Equal(65, r.ExitCode);
         Assert.Contains("the file has no tensors (a vocabulary-only file?)", r.Stderr, StringComparison.Ordinal);
@@ -99,7 +105,8 @@ public class QuantizeCommandTests
     [Fact]
     public void Quantize_Stories260K_ToF16_StillGeneratesTheKnownStart()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         string output = Path.Combine(dir, "stories-f16.gguf");
         Assert.Equal(0, CliRunner.InProcess("quantize", TestPaths.Stories260K, output, "f16").ExitCode);
         var r = CliRunner.InProcess("infer", "-m", output, "-p", "", "-n", "12", "--temp", "0");
@@ -111,7 +118,8 @@ public class QuantizeCommandTests
     public void Quantize_Stories260KToQ8_0_NamesTheTensorWhoseRowsDoNotFit()
     {
         // ffn_down rows are 172 wide: no 32-element type fits, and llama.cpp refuses this too.
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         var r = CliRunner.InProcess("quantize", TestPaths.Stories260K, Path.Combine(dir, "out.gguf"), "q8_0");
         Assert.Equal(69, r.ExitCode);
         Assert.Single(r.Stderr.TrimEnd('\n').Split('\n'));

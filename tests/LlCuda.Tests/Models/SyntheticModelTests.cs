@@ -33,7 +33,8 @@ public class SyntheticModelTests
     [Fact]
     public void Write_TinyWithVocabulary_HasLlamaHyperparametersVocabularyAndShapes()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         string path = Write(dir, "tiny.gguf", Tiny, "F32", vocab: TestPaths.Vocab("llama-spm"));
         using var f = GgufFile.Open(path);
         var hp = ModelHyperparameters.FromGguf(f);
@@ -57,7 +58,8 @@ public class SyntheticModelTests
     [Fact]
     public void Write_WeightsAndNorms_HaveTheRequestedDistribution()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         var shape = Tiny with { EmbeddingLength = 256, FeedForwardLength = 1024 };
         string path = Write(dir, "stats.gguf", shape, "F32", std: 0.05f);
         using var f = GgufFile.Open(path);
@@ -85,7 +87,8 @@ public class SyntheticModelTests
     [Fact]
     public void Write_DifferentThreadCounts_GiveTheSameFile()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         string one = Write(dir, "t1.gguf", Tiny, "Q4_0", threads: 1);
         string four = Write(dir, "t4.gguf", Tiny, "Q4_0", threads: 4);
         Assert.Equal(File.ReadAllBytes(one), File.ReadAllBytes(four));
@@ -94,7 +97,8 @@ public class SyntheticModelTests
     [Fact]
     public void Write_DifferentSeeds_GiveDifferentWeights_SameSeedTheSame()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         using var a = GgufFile.Open(Write(dir, "a.gguf", Tiny, "F32", seed: 1));
         using var b = GgufFile.Open(Write(dir, "b.gguf", Tiny, "F32", seed: 2));
         using var c = GgufFile.Open(Write(dir, "c.gguf", Tiny with { BlockCount = 3 }, "F32", seed: 1));
@@ -107,7 +111,8 @@ public class SyntheticModelTests
     [Fact]
     public void WriteQuantized_EqualsTheF32ModelQuantizedByModelQuantizer()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         string f32 = Write(dir, "f32.gguf", Tiny, "F32");
         string direct = Write(dir, "direct.gguf", Tiny, "Q5_K_M");
         string converted = Path.Combine(dir, "converted.gguf");
@@ -127,7 +132,8 @@ public class SyntheticModelTests
     [Fact]
     public void Write_KQuantOnRowsOf64_FallsBackPerTensorAndReportsIt()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         var result = SyntheticModel.Write(Path.Combine(dir, "k.gguf"), new SyntheticModelOptions
         {
             Shape = Tiny, Target = QuantizationTarget.Parse("Q4_K"), VocabularySize = 300,
@@ -140,7 +146,8 @@ public class SyntheticModelTests
     [Fact]
     public void Write_Cancelled_LeavesNothingBehind()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         using var cancel = new CancellationTokenSource();
         var options = new SyntheticModelOptions
         {
@@ -155,7 +162,8 @@ public class SyntheticModelTests
     [Fact]
     public void Write_VocabularyFileWithoutTokens_SaysSo()
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         string noVocab = Write(dir, "novocab.gguf", Tiny, "F32");
         var e = Assert.Throws<GgufFormatException>(() => Write(dir, "x.gguf", Tiny, "F32", vocab: noVocab));
         Assert.Contains("tokenizer.ggml.tokens", e.Message, StringComparison.Ordinal);
@@ -221,7 +229,8 @@ public class SyntheticModelRunsTests
     [InlineData("wide", "Q6_K")]
     public void Synthesized_LogitsAndGreedyTokens_AgreeWithLlamaCpp(string shapeName, string type)
     {
-        string dir = TestPaths.NewTempDir();
+        using var scratch = new ScratchDirectory();
+        string dir = scratch.Path;
         string path = Path.Combine(dir, $"{shapeName}-{type}.gguf");
         SyntheticModel.Write(path, new SyntheticModelOptions
         {
@@ -258,7 +267,6 @@ public class SyntheticModelRunsTests
             Assert.True(TopWithMargin(o).Best == best, $"{type}: step {step}: llcuda chose {TopWithMargin(o).Best}, llama.cpp {best} (ahead by {margin:F3})");
         }
         Assert.True(clear >= Steps / 4, $"{type}: only {clear} of {Steps} steps had a clear winner; the comparison says too little");
-        Directory.Delete(dir, recursive: true);
     }
 
     static (int Best, float Margin) TopWithMargin(ReadOnlySpan<float> logits)

@@ -112,8 +112,9 @@ public sealed class LlamaCpuRunner : IModelRunner
         for (int i = 0; i < n; i++)
             Dequantize.Row(_t.TokenEmbedding.Type, _file.GetTensorRows(_t.TokenEmbedding, batch.Tokens[i], 1), b.X.AsSpan(i * _dim, _dim));
 
-        foreach (var (layer, li) in _layers.Select((l, i) => (l, i)))
+        for (int li = 0; li < _layers.Length; li++)
         {
+            var layer = _layers[li];
             for (int i = 0; i < n; i++) CpuOps.RmsNorm(b.X.AsSpan(i * _dim, _dim), layer.AttnNorm, b.Xn.AsSpan(i * _dim, _dim), _hp.RmsEpsilon);
             CpuMatMul.MatMul(layer.Wq, b.Xn.AsSpan(0, n * _dim), n, b.Q.AsSpan(0, n * _qDim), _scratch, _pool);
             CpuMatMul.MatMul(layer.Wk, b.Xn.AsSpan(0, n * _dim), n, b.K.AsSpan(0, n * _kvDim), _scratch, _pool);

@@ -48,9 +48,7 @@ internal unsafe struct DotKernels
     public static DotKernels For(GgmlType type, KernelPath path)
     {
         path = KernelPaths.Clamp(path);
-        // Kernels are compiled fully optimized at first call (AggressiveOptimization, so tests
-        // run the code benchmarks time); with Simd initialized by then, its table pointer
-        // compiles in as a constant instead of a load behind an init check in every loop.
+        // The kernels read Simd's fp16 table without any initialization check (see Simd).
         Simd.EnsureInitialized();
         var k = new DotKernels { Path = path };
         switch (type)

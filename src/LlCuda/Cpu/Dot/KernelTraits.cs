@@ -29,8 +29,21 @@ internal struct EightTokens : ITokens { public static int Count => 8; }
 /// <summary>Shared pieces of the vector dot-product kernels.</summary>
 internal static unsafe class Simd
 {
-    /// <summary>fp16 bits to fp32 for all 65536 patterns (256 KiB): one load per block scale, as ggml's table does without F16C.</summary>
-    public static readonly float* HalfToFloat = BuildHalfTable();
+    // fp16 bits to fp32 for all 65536 patterns (256 KiB): one load per block scale, as ggml's
+    // table does without F16C. Set by EnsureInitialized (DotKernels.For calls it before handing
+    // out any kernel), deliberately not by a static initializer: NativeAOT guards every read of a
+    // static whose class has a static constructor with an initialization check that may call
+    // out, and a possible call inside a kernel loop pushed the vector accumulators to the stack.
+    // That made the NativeAOT build 2-3x slower than the JIT build (perf: spills around
+    // vpdpbusd in the Q4_0 loop); without a static constructor the read is a plain load.
+    static nint s_halfToFloat;
+
+    /// <summary>The fp16-to-fp32 table; valid after <see cref="EnsureInitialized"/>.</summary>
+    public static float* HalfToFloat
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (float*)s_halfToFloat;
+    }
 
     static float* BuildHalfTable()
     {
@@ -39,10 +52,13 @@ internal static unsafe class Simd
         return t;
     }
 
-    /// <summary>Runs the static initializer (builds the table) if it has not run.</summary>
-    public static void EnsureInitialized() => GC.KeepAlive(HalfToFloatBox);
-
-    static readonly object HalfToFloatBox = new();
+    /// <summary>Builds the table once (thread-safe; a losing racer frees its copy).</summary>
+    public static void EnsureInitialized()
+    {
+        if (s_halfToFloat != 0) return;
+        nint table = (nint)BuildHalfTable();
+        if (Interlocked.CompareExchange(ref s_halfToFloat, table, 0) != 0) NativeMemory.AlignedFree((void*)table);
+    }
 
     /// <summary>The fp16 at <paramref name="p"/> as fp32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -90,12 +90,18 @@ public sealed unsafe class CpuThreadPool : IDisposable
         _running = true;
         try
         {
+            // Close the previous job before touching its fields: a worker that read the old
+            // ticket could otherwise pass its bounds check against the new chunk count and claim
+            // an old ticket value with the new body, running a chunk before the job opens and
+            // again after (seen as a chunk run twice). The closed generation's chunk index is
+            // past any count, and the job opens under the next generation.
+            long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
+            Interlocked.Exchange(ref _ticket, (generation << 32) | int.MaxValue);
             _body = &Invoke<TJob>;
             _state = &local;
             _chunkCount = chunkCount;
             _done = 0;
-            long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
-            Interlocked.Exchange(ref _ticket, generation << 32); // publishes the fields above
+            Interlocked.Exchange(ref _ticket, (generation + 1) << 32); // publishes the fields above
             if (Volatile.Read(ref _sleepers) > 0)
                 lock (_sleepLock) Monitor.PulseAll(_sleepLock);
 

@@ -29,12 +29,16 @@ public static class PromptLogits
         return logits;
     }
 
-    /// <summary>The prompt's tokens with BOS as the model says ("" = BOS only).</summary>
-    public static int[] Tokenize(Tokenizer tokenizer, string prompt)
+    /// <summary>
+    /// The prompt's tokens with BOS as the model says ("" = BOS only): the one place prompts
+    /// become tokens, for generation, logits and benchmarks alike.
+    /// </summary>
+    public static int[] Tokenize(Tokenizer tokenizer, string prompt, bool parseSpecial = false)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        var ids = tokenizer.Encode(prompt ?? "", addSpecial: true);
+        var ids = tokenizer.Encode(prompt ?? "", addSpecial: true, parseSpecial: parseSpecial);
         if (ids.Length == 0 && tokenizer.Vocabulary.Bos >= 0) ids = [tokenizer.Vocabulary.Bos];
+        if (ids.Length == 0) throw new ArgumentException("the prompt is empty and the vocabulary has no BOS token to start from");
         return ids;
     }
 

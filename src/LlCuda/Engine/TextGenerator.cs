@@ -30,10 +30,7 @@ public sealed class TextGenerator
     public int[] TokenizePrompt(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var ids = _tokenizer.Encode(request.Prompt, addSpecial: true, parseSpecial: request.ParseSpecial);
-        if (ids.Length == 0 && _tokenizer.Vocabulary.Bos >= 0) ids = [_tokenizer.Vocabulary.Bos];
-        if (ids.Length == 0) throw new ArgumentException("the prompt is empty and the vocabulary has no BOS token to start from");
-        return ids;
+        return PromptLogits.Tokenize(_tokenizer, request.Prompt, request.ParseSpecial);
     }
 
     /// <summary>Generates on sequence <paramref name="sequence"/> (cleared first); <paramref name="onText"/> receives text as it is final.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace LlCuda.Cpu;
 
 /// <summary>How a matmul's activations are presented to the dot-product kernel of a weight type.</summary>
@@ -52,11 +54,20 @@ internal unsafe struct ActivationRows
     public int ScalesPerToken;
     public int SumsPerToken;
 
+    // AggressiveInlining: the large kernel bodies exhaust the JIT's inlining budget, and a call
+    // left in a kernel makes the register allocator spill the vector accumulators around it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly sbyte* CodesOf(int token) => Codes + (long)token * Cols;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly float* ScalesOf(int token) => Scales + (long)token * ScalesPerToken;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly short* SumsOf(int token) => Sums + (long)token * SumsPerToken;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly float* FloatsOf(int token) => Floats + (long)token * Cols;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly int* OffsetSumsOf(int token) => OffsetSums + (long)token * (Cols / 32);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly float* ScaleLanesOf(int token) => ScaleLanes + (long)token * (Cols / 4);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly float* CorrLanesOf(int token) => CorrLanes + (long)token * (Cols / 4);
 }

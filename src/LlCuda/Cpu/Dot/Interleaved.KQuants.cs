@@ -27,31 +27,33 @@ internal static unsafe partial class Interleaved
     {
         int cols = w->Cols, supers = cols / 256;
         byte* meta0 = tile + 16L * cols;
-        var codes = stackalloc Vector256<byte>[8];
-        uint* words = (uint*)codes;
+        // One super-block's codes of 8 rows, [row][8 vectors of 32 codes], then transposed out.
+        var codes = stackalloc Vector256<byte>[8 * 8];
         bool six = !TBlock.HasMins;
-        for (int r = 0; r < Rows; r++)
+        for (int s = 0; s < supers; s++)
         {
-            byte* row = r < count ? w->Row(r0 + r) : null;
-            for (int s = 0; s < supers; s++)
+            byte* meta = meta0 + (long)s * MetaBytes;
+            float* d = (float*)meta;
+            float* dmin = (float*)(meta + 64);
+            uint* sc = (uint*)(meta + 128);
+            uint* second = (uint*)(meta + 1152);
+            for (int h = 0; h < 2; h++)
             {
-                byte* meta = meta0 + (long)s * MetaBytes;
-                float* d = (float*)meta;
-                float* dmin = (float*)(meta + 64);
-                uint* sc = (uint*)(meta + 128);
-                uint* second = (uint*)(meta + 1152);
-                if (row == null)
+                for (int i = 0; i < 8; i++)
                 {
-                    for (int i = 0; i < 64; i++) words[i] = 0;
-                    d[r] = 0;
-                    dmin[r] = 0;
-                    for (int j = 0; j < 16; j++) sc[j * Rows + r] = 0;
-                    for (int j = 0; j < 8; j++) second[j * Rows + r] = 0;
-                }
-                else
-                {
-                    byte* blk = row + (long)s * TBlock.BlockBytes;
-                    QuantDot.KCodes256<TBlock>(blk, codes);
+                    int r = 8 * h + i;
+                    Vector256<byte>* rowCodes = codes + 8 * i;
+                    if (r >= count)
+                    {
+                        for (int v = 0; v < 8; v++) rowCodes[v] = default;
+                        d[r] = 0;
+                        dmin[r] = 0;
+                        for (int j = 0; j < 16; j++) sc[j * Rows + r] = 0;
+                        for (int j = 0; j < 8; j++) second[j * Rows + r] = 0;
+                        continue;
+                    }
+                    byte* blk = w->Row(r0 + r) + (long)s * TBlock.BlockBytes;
+                    QuantDot.KCodes256<TBlock>(blk, rowCodes);
                     if (!six)
                     {
                         d[r] = Simd.Half(blk);
@@ -69,12 +71,14 @@ internal static unsafe partial class Interleaved
                         d[r] = Simd.Half(blk + 208);
                         sbyte* s6 = (sbyte*)(blk + 192);
                         for (int j = 0; j < 16; j++) sc[j * Rows + r] = Pair(s6[j], s6[j]);
-                        for (int i = 0; i < 8; i++) second[i * Rows + r] = Pair(s6[2 * i], s6[2 * i + 1]);
+                        for (int j = 0; j < 8; j++) second[j * Rows + r] = Pair(s6[2 * j], s6[2 * j + 1]);
                     }
                 }
-                // 64 groups of 4 codes in this super-block.
-                byte* dst = tile + (64L * s) * 64 + 4 * r;
-                for (int g = 0; g < 64; g++) *(uint*)(dst + 64 * g) = words[g];
+                // Vector v of every row holds groups 8v..8v+7 of this super-block.
+                for (int v = 0; v < 8; v++)
+                    StoreTransposed(codes[v].AsInt32(), codes[8 + v].AsInt32(), codes[16 + v].AsInt32(), codes[24 + v].AsInt32(),
+                        codes[32 + v].AsInt32(), codes[40 + v].AsInt32(), codes[48 + v].AsInt32(), codes[56 + v].AsInt32(),
+                        tile + (64L * s + 8 * v) * 64 + 32 * h, 64);
             }
         }
     }

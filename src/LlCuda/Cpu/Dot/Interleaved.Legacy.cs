@@ -38,31 +38,52 @@ internal static unsafe partial class Interleaved
         byte* codes = tile;
         float* scales = (float*)(tile + 16L * w.Cols);
         float* mins = scales + blocks * Rows;
-        uint* tmp = stackalloc uint[8];
         for (int r = 0; r < Rows; r++)
         {
-            if (r >= count)
+            if (r < count)
+            {
+                byte* row = w.Row(r0 + r);
+                for (int b = 0; b < blocks; b++)
+                {
+                    byte* blk = row + b * TBlock.BlockBytes;
+                    scales[b * Rows + r] = Simd.Half(blk);
+                    if (TBlock.HasMin) mins[b * Rows + r] = Simd.Half(blk + 2);
+                }
+            }
+            else
             {
                 for (int b = 0; b < blocks; b++)
                 {
-                    for (int k = 0; k < 8; k++) *(uint*)(codes + (8L * b + k) * 64 + 4 * r) = 0;
                     scales[b * Rows + r] = 0;
                     mins[b * Rows + r] = 0;
                 }
-                continue;
             }
-            byte* row = w.Row(r0 + r);
+        }
+        // Rows 8h..8h+7 of block b: codes k of each row go to group 8b + k, half h.
+        for (int h = 0; h < 2; h++)
+        {
+            byte* p0 = RowOrNull(w, r0, count, 8 * h), p1 = RowOrNull(w, r0, count, 8 * h + 1);
+            byte* p2 = RowOrNull(w, r0, count, 8 * h + 2), p3 = RowOrNull(w, r0, count, 8 * h + 3);
+            byte* p4 = RowOrNull(w, r0, count, 8 * h + 4), p5 = RowOrNull(w, r0, count, 8 * h + 5);
+            byte* p6 = RowOrNull(w, r0, count, 8 * h + 6), p7 = RowOrNull(w, r0, count, 8 * h + 7);
             for (int b = 0; b < blocks; b++)
             {
-                byte* blk = row + b * TBlock.BlockBytes;
-                TBlock.Codes(blk, false).Store((byte*)tmp);
-                byte* dst = codes + 8L * b * 64 + 4 * r;
-                for (int k = 0; k < 8; k++) *(uint*)(dst + 64 * k) = tmp[k];
-                scales[b * Rows + r] = Simd.Half(blk);
-                if (TBlock.HasMin) mins[b * Rows + r] = Simd.Half(blk + 2);
+                long off = (long)b * TBlock.BlockBytes;
+                StoreTransposed(CodesOrZero<TBlock>(p0, off), CodesOrZero<TBlock>(p1, off), CodesOrZero<TBlock>(p2, off),
+                    CodesOrZero<TBlock>(p3, off), CodesOrZero<TBlock>(p4, off), CodesOrZero<TBlock>(p5, off),
+                    CodesOrZero<TBlock>(p6, off), CodesOrZero<TBlock>(p7, off), codes + 8L * b * 64 + 32 * h, 64);
             }
         }
     }
+
+    /// <summary>Row r0 + r of <paramref name="w"/>, or null past the tile's real rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static byte* RowOrNull(in WeightMatrix w, int r0, int count, int r) => r < count ? w.Row(r0 + r) : null;
+
+    /// <summary>The block's 32 codes as 8 dwords, or zeros for a missing row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<int> CodesOrZero<TBlock>(byte* row, long off) where TBlock : struct, ILegacyBlock =>
+        row == null ? Vector256<int>.Zero : TBlock.Codes(row + off, false).AsInt32();
 
     /// <summary>
     /// y[t * yStride + r] = dot(tile row r, activation row t0 + t) for t &lt; TTok.Count (1 or 4),

@@ -20,6 +20,10 @@ internal static unsafe partial class Interleaved
         float* scales = (float*)(tile + 16L * cols);
         float* mins = scales + blocks * Rows;
         sbyte* y0 = a->CodesOf(t0);
+        // Per-token pointers once, outside the loops (see ActivationRows on why no calls stay inside).
+        float* dy0 = a->ScalesOf(t0), dy1 = a->ScalesOf(t0 + TTok.Count - 1);
+        int* os0 = a->OffsetSumsOf(t0), os1 = a->OffsetSumsOf(t0 + TTok.Count - 1);
+        short* s0 = a->SumsOf(t0), s1 = a->SumsOf(t0 + TTok.Count - 1);
         long cs = cols;
         int run = TBlock.CodeMax <= 15 ? 8 : 4;
         var ones = Vector256.Create((short)1);
@@ -78,8 +82,8 @@ internal static unsafe partial class Interleaved
             }
             float* dw = scales + b * Rows;
             float* mn = mins + b * Rows;
-            Block256<TBlock>(i0l, i0h, dw, mn, a, t0, b, ref f0l, ref f0h);
-            if (TTok.Count > 1) Block256<TBlock>(i1l, i1h, dw, mn, a, t0 + 1, b, ref f1l, ref f1h);
+            Block256<TBlock>(i0l, i0h, dw, mn, dy0[b], os0[b], s0[b], ref f0l, ref f0h);
+            if (TTok.Count > 1) Block256<TBlock>(i1l, i1h, dw, mn, dy1[b], os1[b], s1[b], ref f1l, ref f1h);
         }
         Store256(f0l, f0h, y, rows);
         if (TTok.Count > 1) Store256(f1l, f1h, y + yStride, rows);
@@ -87,13 +91,12 @@ internal static unsafe partial class Interleaved
 
     /// <summary>acc + dw * dy * (isum - offset * sum) [+ m * dy * sum] for one block of 16 rows (two halves).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Block256<TBlock>(Vector256<int> lo, Vector256<int> hi, float* dw, float* mins, ActivationRows* a, int t, int b,
+    static void Block256<TBlock>(Vector256<int> lo, Vector256<int> hi, float* dw, float* mins, float dy, int offsetSum, short sum,
         ref Vector256<float> fl, ref Vector256<float> fh) where TBlock : struct, ILegacyBlock
     {
-        float dy = a->ScalesOf(t)[b];
         if (TBlock.Offset(false) != 0)
         {
-            var off = Vector256.Create(a->OffsetSumsOf(t)[b]);
+            var off = Vector256.Create(offsetSum);
             lo -= off;
             hi -= off;
         }
@@ -102,7 +105,7 @@ internal static unsafe partial class Interleaved
         fh = Fma.MultiplyAdd(Avx.ConvertToVector256Single(hi), Vector256.Load(dw + 8) * vdy, fh);
         if (TBlock.HasMin)
         {
-            var dys = Vector256.Create(dy * a->SumsOf(t)[b]);
+            var dys = Vector256.Create(dy * sum);
             fl = Fma.MultiplyAdd(Vector256.Load(mins), dys, fl);
             fh = Fma.MultiplyAdd(Vector256.Load(mins + 8), dys, fh);
         }

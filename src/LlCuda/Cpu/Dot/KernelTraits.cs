@@ -85,9 +85,12 @@ internal static unsafe class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Nibbles(byte* p)
     {
-        var q = Vector128.Load(p);
-        var m = Vector128.Create((byte)0x0F);
-        return Vector256.Create(q & m, Vector128.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & m);
+        // The 16 bytes in both lanes (one load), the high lane shifted right by 4, both masked:
+        // three instructions. Shifting whole dwords moves the next byte's low nibble into each
+        // byte's top half, which the mask clears.
+        var q = Avx2.BroadcastVector128ToVector256(p).AsUInt32();
+        var shifted = Avx2.ShiftRightLogicalVariable(q, Vector256.Create(0u, 0, 0, 0, 4, 4, 4, 4));
+        return shifted.AsByte() & Vector256.Create((byte)0x0F);
     }
 
     /// <summary>

@@ -1,9 +1,10 @@
 using System.Runtime.CompilerServices;
 namespace LlCuda.Cpu;
 
-// Entry points with the DotKernels.Tile signature: four activation rows at once when the tile
-// is full, one at a time otherwise. A row gets the same arithmetic either way, so results do
-// not depend on how tokens fall into tiles.
+// Entry points with the DotKernels.Tile signature: several activation rows at once when the tile
+// is full, one at a time otherwise. The single-row kernels split their sums over several
+// accumulators (decode is latency-bound), so a token's last bits of rounding can depend on how
+// the tokens of a call fall into tiles; they never depend on the thread count.
 internal static unsafe partial class QuantDot
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

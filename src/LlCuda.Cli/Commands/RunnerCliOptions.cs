@@ -10,6 +10,7 @@ internal sealed class RunnerCliOptions
 {
     Option<int> _threads = null!, _ctx = null!;
     Option<int?> _gpuLayers = null!;
+    Option<bool> _mmap = null!;
     Option<string> _engine = null!, _cacheType = null!;
     Option<string?> _llamaLib = null!;
 
@@ -22,12 +23,13 @@ internal sealed class RunnerCliOptions
         _cacheType = new Option<string>("--cache-type") { Description = "KV cache element type: f16 (default) or f32", DefaultValueFactory = _ => "f16" }
             .AcceptOnlyFromAmong("f16", "f32"),
         _llamaLib = new("--llamacpp-lib") { Description = $"libllama.so to run --engine llamacpp on, e.g. a CUDA build (default: ${LlamaCppOptions.LibraryEnvironmentVariable}, else the bundled CPU build)" },
+        _mmap = new("--mmap") { Description = "Run the weights in place from the file's memory map (instant load, pages shared between processes; decodes slower than the default copy into huge pages; llama.cpp maps its weights either way)" },
         _gpuLayers = new("--gpu-layers") { Description = "Layers llama.cpp offloads to a GPU (-1 = all; default: all when the libllama has a GPU, else 0)" },
     };
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _threads, _ctx, _engine, _cacheType, _llamaLib, _gpuLayers }) command.Options.Add(o);
+        foreach (Option o in new Option[] { _threads, _ctx, _engine, _cacheType, _mmap, _llamaLib, _gpuLayers }) command.Options.Add(o);
     }
 
     /// <summary>Default context when none is given: the model's, capped so a 32k-context model does not reserve gigabytes of KV cache.</summary>
@@ -43,6 +45,7 @@ internal sealed class RunnerCliOptions
             Threads = threads,
             ContextLength = ctx == 0 ? -DefaultContextCap : ctx,
             KvCacheType = r.GetValue(_cacheType) == "f32" ? KvCacheType.F32 : KvCacheType.F16,
+            MapWeights = r.GetValue(_mmap),
         };
     }
 

@@ -13,8 +13,14 @@ public static unsafe class WeightMatrixBinding
         byte* basePtr = file.MappedPointer;
         if (basePtr is null)
             throw new NotSupportedException($"{file.Source}: weights can only be bound from a memory-mapped file (open it with GgufFile.Open)");
+        return At(basePtr + file.DataOffset + tensor.Offset, tensor);
+    }
+
+    /// <summary>The tensor's bytes at <paramref name="data"/> (its GGUF layout) as Rows x Cols weights.</summary>
+    internal static WeightMatrix At(byte* data, GgufTensorInfo tensor)
+    {
         if (tensor.Dimensions.Length != 2 || tensor.Dimensions[0] > int.MaxValue || tensor.Dimensions[1] > int.MaxValue)
             throw new ArgumentException($"tensor '{tensor.Name}' {tensor.ShapeText} is not a matrix of int-sized dimensions", nameof(tensor));
-        return new WeightMatrix(basePtr + file.DataOffset + tensor.Offset, tensor.Type, (int)tensor.Dimensions[1], (int)tensor.Dimensions[0]);
+        return new WeightMatrix(data, tensor.Type, (int)tensor.Dimensions[1], (int)tensor.Dimensions[0]);
     }
 }

@@ -21,6 +21,12 @@ public sealed record RunnerOptions
     /// <summary>CPU threads; 0 = one per core.</summary>
     public int Threads { get; init; }
     public KvCacheType KvCacheType { get; init; } = KvCacheType.F16;
+    /// <summary>
+    /// True: the CPU kernels read the weights in place from the file's memory map (instant load,
+    /// pages shared with other processes). False (default): the weight matrices are read into
+    /// huge-page backed memory first, which decodes markedly faster (see ResidentWeights).
+    /// </summary>
+    public bool MapWeights { get; init; }
 
     /// <summary>The context length to allocate for a model trained on <paramref name="trained"/> positions.</summary>
     public int ResolveContextLength(int trained)

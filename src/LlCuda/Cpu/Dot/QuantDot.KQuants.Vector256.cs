@@ -147,6 +147,6 @@ internal static unsafe partial class QuantDot
         where TBlock : struct, IKBlock where TIsa : struct, IIsa
     {
         if (count == 4) K256<TBlock, TIsa, FourTokens>(w, a, t0, y, yStride);
-        else for (int t = 0; t < count; t++) K256<TBlock, TIsa, OneToken>(w, a, t0 + t, y + t * yStride, yStride);
+        else for (int t = 0; t < count; t++) y[t * yStride] = KRow256<TBlock, TIsa>(w, a, t0 + t);
     }
 }

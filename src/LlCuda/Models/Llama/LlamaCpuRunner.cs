@@ -24,6 +24,7 @@ public sealed class LlamaCpuRunner : IModelRunner
     readonly WeightMatrix _output;
     readonly float[] _outputNorm;          // [dim]
     readonly KvCache _cache;
+    readonly ResidentWeights? _resident;   // null: weights used in place from the memory map
     readonly int _dim, _qDim, _kvDim, _ffn, _headDim, _vocab;
     readonly float[] _ropeFreqs;           // [n_rot / 2] theta multipliers per rotated pair
     Buffers _buf = new(0, 0, 0, 0, 0, 0);
@@ -42,6 +43,8 @@ public sealed class LlamaCpuRunner : IModelRunner
         _ownsFile = ownsFile;
         _t = LlamaTensors.From(file);
         _hp = _t.Hyperparameters;
+        if (_hp.RopeScalingType is not ("none" or "linear"))
+            throw new NotSupportedException($"{file.Source}: RoPE scaling '{_hp.RopeScalingType}' is not supported yet (supported: none, linear)");
         _dim = _hp.EmbeddingLength;
         _headDim = _hp.KeyLength;
         _qDim = _hp.HeadCount * _headDim;
@@ -51,13 +54,26 @@ public sealed class LlamaCpuRunner : IModelRunner
         ContextLength = options.ResolveContextLength(_hp.ContextLength);
         MaxSequences = Math.Max(1, options.MaxSequences);
 
-        _pool = new CpuThreadPool(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
-        _layers = _t.Blocks.Select(b => new Layer(
-            Floats(b.AttnNorm), Bind(b.Wq), Bind(b.Wk), Bind(b.Wv), Bind(b.Wo),
-            Floats(b.FfnNorm), Bind(b.FfnGate), Bind(b.FfnUp), Bind(b.FfnDown))).ToArray();
-        _output = Bind(_t.Output);
-        _outputNorm = Floats(_t.OutputNorm);
-        _cache = new KvCache(_hp.BlockCount, MaxSequences, ContextLength, _kvDim, options.KvCacheType);
+        // Unsupported tensor types surface while binding; nothing allocated so far may leak then.
+        try
+        {
+            if (!options.MapWeights)
+                _resident = ResidentWeights.Load(file, _t.Blocks.SelectMany(b => new[] { b.Wq, b.Wk, b.Wv, b.Wo, b.FfnGate, b.FfnUp, b.FfnDown })
+                    .Append(_t.Output));
+            _pool = new CpuThreadPool(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
+            _layers = _t.Blocks.Select(b => new Layer(
+                Floats(b.AttnNorm), Bind(b.Wq), Bind(b.Wk), Bind(b.Wv), Bind(b.Wo),
+                Floats(b.FfnNorm), Bind(b.FfnGate), Bind(b.FfnUp), Bind(b.FfnDown))).ToArray();
+            _output = Bind(_t.Output);
+            _outputNorm = Floats(_t.OutputNorm);
+            _cache = new KvCache(_hp.BlockCount, MaxSequences, ContextLength, _kvDim, options.KvCacheType);
+        }
+        catch
+        {
+            _pool?.Dispose();
+            _resident?.Dispose();
+            throw;
+        }
 
         // theta_i = pos * base^(-2i / n_rot), scaled linearly when the model asks for it.
         int nRot = _hp.RopeDimensionCount;
@@ -66,8 +82,6 @@ public sealed class LlamaCpuRunner : IModelRunner
         float thetaScale = MathF.Pow(_hp.RopeFreqBase, -2.0f / nRot);
         float f = scale;
         for (int i = 0; i < _ropeFreqs.Length; i++) { _ropeFreqs[i] = f; f *= thetaScale; }
-        if (_hp.RopeScalingType is not ("none" or "linear"))
-            throw new NotSupportedException($"{file.Source}: RoPE scaling '{_hp.RopeScalingType}' is not supported yet (supported: none, linear)");
     }
 
     public int VocabSize => _vocab;
@@ -79,7 +93,7 @@ public sealed class LlamaCpuRunner : IModelRunner
     /// <summary>Threads the kernels run on.</summary>
     public int Threads => _pool.Threads;
 
-    WeightMatrix Bind(GgufTensorInfo t) => WeightMatrixBinding.FromTensor(_file, t);
+    WeightMatrix Bind(GgufTensorInfo t) => _resident?.Bind(t) ?? WeightMatrixBinding.FromTensor(_file, t);
 
     float[] Floats(GgufTensorInfo t)
     {
@@ -116,9 +130,9 @@ public sealed class LlamaCpuRunner : IModelRunner
         {
             var layer = _layers[li];
             for (int i = 0; i < n; i++) CpuOps.RmsNorm(b.X.AsSpan(i * _dim, _dim), layer.AttnNorm, b.Xn.AsSpan(i * _dim, _dim), _hp.RmsEpsilon);
-            CpuMatMul.MatMul(layer.Wq, b.Xn.AsSpan(0, n * _dim), n, b.Q.AsSpan(0, n * _qDim), _scratch, _pool);
-            CpuMatMul.MatMul(layer.Wk, b.Xn.AsSpan(0, n * _dim), n, b.K.AsSpan(0, n * _kvDim), _scratch, _pool);
-            CpuMatMul.MatMul(layer.Wv, b.Xn.AsSpan(0, n * _dim), n, b.V.AsSpan(0, n * _kvDim), _scratch, _pool);
+            // Q, K and V in one dispatch over the same quantized activations.
+            CpuMatMul.MatMul(layer.Wq, layer.Wk, layer.Wv, b.Xn.AsSpan(0, n * _dim), n,
+                b.Q.AsSpan(0, n * _qDim), b.K.AsSpan(0, n * _kvDim), b.V.AsSpan(0, n * _kvDim), _scratch, _pool);
             for (int i = 0; i < n; i++)
             {
                 int pos = batch.Positions[i];
@@ -132,8 +146,7 @@ public sealed class LlamaCpuRunner : IModelRunner
             CpuOps.Add(b.X.AsSpan(0, n * _dim), b.Xn.AsSpan(0, n * _dim));
 
             for (int i = 0; i < n; i++) CpuOps.RmsNorm(b.X.AsSpan(i * _dim, _dim), layer.FfnNorm, b.Xn.AsSpan(i * _dim, _dim), _hp.RmsEpsilon);
-            CpuMatMul.MatMul(layer.Gate, b.Xn.AsSpan(0, n * _dim), n, b.Gate.AsSpan(0, n * _ffn), _scratch, _pool);
-            CpuMatMul.MatMul(layer.Up, b.Xn.AsSpan(0, n * _dim), n, b.Up.AsSpan(0, n * _ffn), _scratch, _pool);
+            CpuMatMul.MatMul(layer.Gate, layer.Up, b.Xn.AsSpan(0, n * _dim), n, b.Gate.AsSpan(0, n * _ffn), b.Up.AsSpan(0, n * _ffn), _scratch, _pool);
             CpuOps.SiluMul(b.Gate.AsSpan(0, n * _ffn), b.Up.AsSpan(0, n * _ffn));
             CpuMatMul.MatMul(layer.Down, b.Gate.AsSpan(0, n * _ffn), n, b.Xn.AsSpan(0, n * _dim), _scratch, _pool);
             CpuOps.Add(b.X.AsSpan(0, n * _dim), b.Xn.AsSpan(0, n * _dim));
@@ -205,6 +218,7 @@ public sealed class LlamaCpuRunner : IModelRunner
     public void Dispose()
     {
         _pool.Dispose();
+        _resident?.Dispose();
         if (_ownsFile) _file.Dispose();
     }
 }

@@ -157,7 +157,20 @@ public static unsafe class CpuMatMul
         {
             ref Part part = ref job.Parts[i];
             part.W = ws + i;
-            if (kernels[i].InterleavedTokens != null && n >= interleavedMinTokens)
+            if (ws[i].Layout == WeightLayout.Tiles16)
+            {
+                if (kernels[i].PackedGemv == null) ThrowLayout(ws[i]);
+                bool unpack = kernels[i].PackedUnpack != null && kernels[i].InterleavedTokens != null && n >= interleavedMinTokens;
+                int tiles = (ws[i].Rows + Interleaved.Rows - 1) / Interleaved.Rows;
+                // Gemv chunks span several tiles: with one tile each, the threads would take
+                // alternate 18 KB tiles and each core's prefetcher would run on into its
+                // neighbour's tile, fetching everything twice (measured: 2 threads slower than 1).
+                int span = unpack ? 1 : Math.Clamp(tiles / (4 * pool.Threads), 1, 16);
+                part.Inter = new InterleavedJob { W = ws + i, Acts = acts, K = kernels[i], Y = ys[i], N = n, Packed = true, Unpack = unpack, Span = span };
+                part.Chunks = (tiles + span - 1) / span;
+                if (unpack) tileBytes = Math.Max(tileBytes, kernels[i].InterleavedTileBytes(cols));
+            }
+            else if (kernels[i].InterleavedTokens != null && n >= interleavedMinTokens)
             {
                 part.Inter = new InterleavedJob { W = ws + i, Acts = acts, K = kernels[i], Y = ys[i], N = n };
                 part.Chunks = (ws[i].Rows + Interleaved.Rows - 1) / Interleaved.Rows;
@@ -254,12 +267,33 @@ public static unsafe class CpuMatMul
         public float* Y;   // [n, rows]
         public int N;
         public byte** Tiles; // [threads] each worker's tile buffer
+        public bool Packed;  // W is repacked (WeightLayout.Tiles16): chunk = one of its tiles
+        public bool Unpack;  // packed: expand the tile for the token kernels, else one gemv per token
+        public int Span;     // packed gemv: tiles per chunk
 
         public readonly void Execute(int chunk, int worker)
         {
+            var acts0 = Acts;
+            if (Packed && !Unpack)
+            {
+                int tiles = (W->Rows + Interleaved.Rows - 1) / Interleaved.Rows;
+                for (int i = chunk * Span, end = Math.Min(tiles, i + Span); i < end; i++)
+                {
+                    int first = i * Interleaved.Rows, count = Math.Min(Interleaved.Rows, W->Rows - first);
+                    byte* src = W->Tile(i);
+                    for (int t = 0; t < N; t++) K.PackedGemv(src, &acts0, t, Y + (long)t * W->Rows + first, count);
+                }
+                return;
+            }
             int r0 = chunk * Interleaved.Rows;
             int rows = Math.Min(Interleaved.Rows, W->Rows - r0);
             byte* tile = Tiles[worker];
+            if (Packed)
+            {
+                K.PackedUnpack(W->Tile(chunk), W->Cols, tile);
+                K.InterleavedTokens(tile, &acts0, 0, N, Y + r0, W->Rows, rows);
+                return;
+            }
             K.InterleavedDecode(W, r0, rows, tile);
             var acts = Acts;
             K.InterleavedTokens(tile, &acts, 0, N, Y + r0, W->Rows, rows);
@@ -360,6 +394,9 @@ public static unsafe class CpuMatMul
             }
         }
     }
+
+    [DoesNotReturn]
+    static void ThrowLayout(in WeightMatrix w) => throw new NotSupportedException($"CpuMatMul: no kernel for {w} (the repacked layout is Q4_0 only)");
 
     [DoesNotReturn]
     static void ThrowCols(in WeightMatrix first, in WeightMatrix w) => throw new ArgumentException(

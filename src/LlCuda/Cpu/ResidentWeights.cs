@@ -1,5 +1,6 @@
 using LlCuda.Gguf;
 using LlCuda.Interop;
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace LlCuda.Cpu;
@@ -9,7 +10,9 @@ namespace LlCuda.Cpu;
 /// CPU kernels to stream (see <see cref="AnonymousMemory"/> for why that beats the memory map:
 /// about 1.5-2x decode on the dev VM). The bytes are read with positioned reads, not through the
 /// map, so the copy is the only resident image: peak resident memory stays at about the size of
-/// the matrices, not twice it. The layout inside is each tensor's GGUF bytes, 64-byte aligned.
+/// the matrices, not twice it. Q4_0 matrices are repacked into 16-row tiles on the way in
+/// (<see cref="PackedQ4_0"/>: same size, faster kernels); every other tensor keeps its GGUF
+/// bytes. Each tensor starts 64-byte aligned.
 /// </summary>
 public sealed unsafe class ResidentWeights : IDisposable
 {
@@ -18,12 +21,17 @@ public sealed unsafe class ResidentWeights : IDisposable
 
     readonly AnonymousMemory _memory;
     readonly Dictionary<string, long> _offsets;
+    readonly HashSet<string> _packed;
 
-    ResidentWeights(AnonymousMemory memory, Dictionary<string, long> offsets)
+    ResidentWeights(AnonymousMemory memory, Dictionary<string, long> offsets, HashSet<string> packed)
     {
         _memory = memory;
         _offsets = offsets;
+        _packed = packed;
     }
+
+    /// <summary>Tensors repacked into 16-row tiles.</summary>
+    public int PackedCount => _packed.Count;
 
     /// <summary>Bytes held (all tensors with their alignment padding).</summary>
     public long ByteSize => _memory.Length;
@@ -34,39 +42,57 @@ public sealed unsafe class ResidentWeights : IDisposable
     /// </summary>
     /// <exception cref="InsufficientMemoryException">Not enough memory for the copy (the message names the size and the --mmap alternative).</exception>
     /// <exception cref="IOException">The file could not be read.</exception>
-    public static ResidentWeights Load(GgufFile file, IEnumerable<GgufTensorInfo> tensors)
+    /// <param name="file">The model.</param>
+    /// <param name="tensors">2-D weight matrices to hold.</param>
+    /// <param name="repack">Repack Q4_0 matrices into 16-row tiles (false: GGUF bytes only, e.g. for the scalar kernels).</param>
+    public static ResidentWeights Load(GgufFile file, IEnumerable<GgufTensorInfo> tensors, bool repack = true)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(tensors);
         var offsets = new Dictionary<string, long>();
+        var packed = new HashSet<string>();
         var order = new List<GgufTensorInfo>();
-        long total = 0;
+        long total = 0, largestPacked = 0;
         foreach (var t in tensors)
         {
             if (offsets.ContainsKey(t.Name)) continue;
+            var (rows, cols) = WeightMatrixBinding.Shape(t);
+            long bytes = t.ByteSize;
+            if (repack && t.Type == Tensors.GgmlType.Q4_0)
+            {
+                packed.Add(t.Name);
+                bytes = PackedQ4_0.Bytes(rows, cols);
+                largestPacked = Math.Max(largestPacked, t.ByteSize);
+            }
             offsets[t.Name] = total;
             order.Add(t);
-            total = (total + t.ByteSize + Alignment - 1) / Alignment * Alignment;
+            total = (total + bytes + Alignment - 1) / Alignment * Alignment;
         }
         var memory = AnonymousMemory.Allocate(total);
+        // GGUF bytes of the tensor being repacked (the largest such tensor, freed at the end).
+        byte* staging = largestPacked > 0 ? (byte*)NativeMemory.AlignedAlloc((nuint)largestPacked, Alignment) : null;
         try
         {
-            if (File.Exists(file.Source))
+            using SafeFileHandle? handle = File.Exists(file.Source) ? File.OpenHandle(file.Source, FileMode.Open, FileAccess.Read, FileShare.Read) : null;
+            foreach (var t in order)
             {
-                using SafeFileHandle handle = File.OpenHandle(file.Source, FileMode.Open, FileAccess.Read, FileShare.Read);
-                foreach (var t in order) ReadTensor(handle, file, t, memory.Pointer + offsets[t.Name]);
+                byte* dst = memory.Pointer + offsets[t.Name];
+                bool pack = packed.Contains(t.Name);
+                byte* raw = pack ? staging : dst;
+                if (handle is not null) ReadTensor(handle, file, t, raw);
+                else file.GetTensorData(t).CopyTo(new Span<byte>(raw, checked((int)t.ByteSize))); // parsed from memory (tests)
+                if (pack) PackedQ4_0.Pack(WeightMatrixBinding.At(raw, t), dst);
             }
-            else
-            {
-                // A file parsed from memory (tests): copy from its bytes.
-                foreach (var t in order) file.GetTensorData(t).CopyTo(new Span<byte>(memory.Pointer + offsets[t.Name], checked((int)t.ByteSize)));
-            }
-            return new ResidentWeights(memory, offsets);
+            return new ResidentWeights(memory, offsets, packed);
         }
         catch
         {
             memory.Dispose();
             throw;
+        }
+        finally
+        {
+            if (staging != null) NativeMemory.AlignedFree(staging);
         }
     }
 
@@ -90,7 +116,8 @@ public sealed unsafe class ResidentWeights : IDisposable
         ArgumentNullException.ThrowIfNull(tensor);
         if (!_offsets.TryGetValue(tensor.Name, out long offset))
             throw new KeyNotFoundException($"tensor '{tensor.Name}' is not among the resident weights");
-        return WeightMatrixBinding.At(_memory.Pointer + offset, tensor);
+        var rows = WeightMatrixBinding.At(_memory.Pointer + offset, tensor);
+        return _packed.Contains(tensor.Name) ? new WeightMatrix(rows.Data, rows, WeightLayout.Tiles16) : rows;
     }
 
     public void Dispose() => _memory.Dispose();

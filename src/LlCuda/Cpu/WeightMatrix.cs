@@ -3,6 +3,15 @@ using LlCuda.Tensors;
 
 namespace LlCuda.Cpu;
 
+/// <summary>Byte arrangement of a <see cref="WeightMatrix"/>.</summary>
+public enum WeightLayout
+{
+    /// <summary>ggml's: rows back to back, each a run of the type's blocks.</summary>
+    Rows,
+    /// <summary>Q4_0 repacked into 16-row tiles (see PackedQ4_0), made at load time.</summary>
+    Tiles16,
+}
+
 /// <summary>
 /// A weight matrix as ggml stores it, used in place (typically straight from a GGUF memory map):
 /// <see cref="Rows"/> output features, each row <see cref="Cols"/> input features packed in
@@ -23,8 +32,10 @@ public readonly unsafe struct WeightMatrix
     public int Rows { get; }
     /// <summary>Input features (elements per row); a multiple of the type's block size.</summary>
     public int Cols { get; }
-    /// <summary>Bytes per row (Cols / block size * block bytes).</summary>
+    /// <summary>Bytes per row (Cols / block size * block bytes) in ggml's row layout.</summary>
     public int RowBytes { get; }
+    /// <summary>How the bytes at <see cref="Data"/> are arranged (ggml rows, or repacked tiles).</summary>
+    public WeightLayout Layout { get; }
 
     /// <param name="data">Byte 0 of row 0; Rows * RowBytes bytes must be readable.</param>
     /// <param name="type">Block type of every row; must be one <see cref="CpuMatMul.Supports"/> accepts.</param>
@@ -46,16 +57,30 @@ public readonly unsafe struct WeightMatrix
         RowBytes = (int)rowBytes;
     }
 
-    /// <summary>Total bytes the matrix occupies (Rows * RowBytes).</summary>
-    public long ByteSize => (long)Rows * RowBytes;
+    /// <summary>The same matrix repacked at <paramref name="data"/> (see <see cref="PackedQ4_0"/>).</summary>
+    internal WeightMatrix(byte* data, in WeightMatrix rows, WeightLayout layout)
+    {
+        Data = data;
+        Type = rows.Type;
+        Rows = rows.Rows;
+        Cols = rows.Cols;
+        RowBytes = rows.RowBytes;
+        Layout = layout;
+    }
 
-    /// <summary>Byte 0 of row <paramref name="row"/> (unchecked).</summary>
+    /// <summary>Total bytes the matrix occupies (Rows * RowBytes for ggml rows; whole tiles when repacked).</summary>
+    public long ByteSize => Layout == WeightLayout.Rows ? (long)Rows * RowBytes : PackedQ4_0.Bytes(Rows, Cols);
+
+    /// <summary>Byte 0 of row <paramref name="row"/> (unchecked; ggml row layout only).</summary>
     internal byte* Row(int row) => Data + (long)row * RowBytes;
+
+    /// <summary>Byte 0 of 16-row tile <paramref name="tile"/> (unchecked; repacked layout only).</summary>
+    internal byte* Tile(int tile) => Data + (long)tile * (Cols / 32) * PackedQ4_0.BlockBytes;
 
     /// <summary>The matrix's bytes as a span (for tests and dequantizing).</summary>
     public ReadOnlySpan<byte> Bytes => new(Data, checked((int)ByteSize));
 
-    public override string ToString() => $"WeightMatrix({Type}, {Rows} x {Cols})";
+    public override string ToString() => Layout == WeightLayout.Rows ? $"WeightMatrix({Type}, {Rows} x {Cols})" : $"WeightMatrix({Type} {Layout}, {Rows} x {Cols})";
 
     [DoesNotReturn]
     static void ThrowNull() => throw new ArgumentException("WeightMatrix: data is null but the matrix is not empty", "data");

@@ -19,8 +19,16 @@ public static unsafe class WeightMatrixBinding
     /// <summary>The tensor's bytes at <paramref name="data"/> (its GGUF layout) as Rows x Cols weights.</summary>
     internal static WeightMatrix At(byte* data, GgufTensorInfo tensor)
     {
+        var (rows, cols) = Shape(tensor);
+        return new WeightMatrix(data, tensor.Type, rows, cols);
+    }
+
+    /// <summary>(Rows, Cols) of a 2-D tensor [cols, rows].</summary>
+    /// <exception cref="ArgumentException">Not a matrix of int-sized dimensions.</exception>
+    internal static (int Rows, int Cols) Shape(GgufTensorInfo tensor)
+    {
         if (tensor.Dimensions.Length != 2 || tensor.Dimensions[0] > int.MaxValue || tensor.Dimensions[1] > int.MaxValue)
             throw new ArgumentException($"tensor '{tensor.Name}' {tensor.ShapeText} is not a matrix of int-sized dimensions", nameof(tensor));
-        return new WeightMatrix(data, tensor.Type, (int)tensor.Dimensions[1], (int)tensor.Dimensions[0]);
+        return ((int)tensor.Dimensions[1], (int)tensor.Dimensions[0]);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using LlCuda.Tensors;
 
 namespace LlCuda.Cpu;
@@ -44,6 +45,15 @@ internal unsafe struct DotKernels
     /// <summary>Bytes of one interleaved tile for this matrix's row length (a function of cols).</summary>
     public delegate*<int, long> InterleavedTileBytes;
 
+    /// <summary>
+    /// Kernels of the repacked layout (<see cref="WeightLayout.Tiles16"/>, Q4_0 only), or null:
+    /// one token against one 16-row tile (tile, activations, token, y of the tile's first row,
+    /// real rows in the tile); and the expansion of a tile into <see cref="InterleavedTokens"/>'s
+    /// tile (packed tile, cols, tile).
+    /// </summary>
+    public delegate*<byte*, ActivationRows*, int, float*, int, void> PackedGemv;
+    public delegate*<byte*, int, byte*, void> PackedUnpack;
+
     /// <summary>The kernels for <paramref name="type"/> on <paramref name="path"/> (clamped to what the CPU supports).</summary>
     public static DotKernels For(GgmlType type, KernelPath path)
     {
@@ -67,6 +77,14 @@ internal unsafe struct DotKernels
             default: throw new NotSupportedException($"no CPU dot kernel for {type}");
         }
         if (path != KernelPath.Scalar) k.SetVectorTile(type, path);
+        if (type == GgmlType.Q4_0)
+        {
+            // The 256-bit kernel serves the AVX-512 path too (its VEX VNNI form where the CPU has it).
+            k.PackedGemv = path == KernelPath.Scalar ? &PackedQ4_0.GemvScalar
+                : path == KernelPath.AvxVnni || (path == KernelPath.Avx512 && AvxVnni.IsSupported) ? &PackedQ4_0.Gemv256<VnniIsa>
+                : &PackedQ4_0.Gemv256<Avx2Isa>;
+            if (path != KernelPath.Scalar) k.PackedUnpack = &PackedQ4_0.Unpack;
+        }
         return k;
     }
 

@@ -396,7 +396,7 @@ public static unsafe class CpuMatMul
     }
 
     [DoesNotReturn]
-    static void ThrowLayout(in WeightMatrix w) => throw new NotSupportedException($"CpuMatMul: no kernel for {w} (the repacked layout is Q4_0 only)");
+    static void ThrowLayout(in WeightMatrix w) => throw new NotSupportedException($"CpuMatMul: no kernel for {w} (repacked layouts exist for Q4_0 and Q4_K only)");
 
     [DoesNotReturn]
     static void ThrowCols(in WeightMatrix first, in WeightMatrix w) => throw new ArgumentException(

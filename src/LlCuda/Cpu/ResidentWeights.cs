@@ -10,8 +10,8 @@ namespace LlCuda.Cpu;
 /// CPU kernels to stream (see <see cref="AnonymousMemory"/> for why that beats the memory map:
 /// about 1.5-2x decode on the dev VM). The bytes are read with positioned reads, not through the
 /// map, so the copy is the only resident image: peak resident memory stays at about the size of
-/// the matrices, not twice it. Q4_0 matrices are repacked into 16-row tiles on the way in
-/// (<see cref="PackedQ4_0"/>: same size, faster kernels); every other tensor keeps its GGUF
+/// the matrices, not twice it. Q4_0 and Q4_K matrices are repacked into 16-row tiles on the way
+/// in (<see cref="PackedTiles"/>: about the same size, faster kernels); every other tensor keeps its GGUF
 /// bytes. Each tensor starts 64-byte aligned.
 /// </summary>
 public sealed unsafe class ResidentWeights : IDisposable
@@ -44,7 +44,7 @@ public sealed unsafe class ResidentWeights : IDisposable
     /// <exception cref="IOException">The file could not be read.</exception>
     /// <param name="file">The model.</param>
     /// <param name="tensors">2-D weight matrices to hold.</param>
-    /// <param name="repack">Repack Q4_0 matrices into 16-row tiles (false: GGUF bytes only, e.g. for the scalar kernels).</param>
+    /// <param name="repack">Repack Q4_0 and Q4_K matrices into 16-row tiles (false: GGUF bytes only, e.g. for the scalar kernels).</param>
     public static ResidentWeights Load(GgufFile file, IEnumerable<GgufTensorInfo> tensors, bool repack = true)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -58,10 +58,10 @@ public sealed unsafe class ResidentWeights : IDisposable
             if (offsets.ContainsKey(t.Name)) continue;
             var (rows, cols) = WeightMatrixBinding.Shape(t);
             long bytes = t.ByteSize;
-            if (repack && t.Type == Tensors.GgmlType.Q4_0)
+            if (repack && PackedTiles.CanPack(t.Type))
             {
                 packed.Add(t.Name);
-                bytes = PackedQ4_0.Bytes(rows, cols);
+                bytes = PackedTiles.Bytes(t.Type, rows, cols);
                 largestPacked = Math.Max(largestPacked, t.ByteSize);
             }
             offsets[t.Name] = total;
@@ -81,7 +81,7 @@ public sealed unsafe class ResidentWeights : IDisposable
                 byte* raw = pack ? staging : dst;
                 if (handle is not null) ReadTensor(handle, file, t, raw);
                 else file.GetTensorData(t).CopyTo(new Span<byte>(raw, checked((int)t.ByteSize))); // parsed from memory (tests)
-                if (pack) PackedQ4_0.Pack(WeightMatrixBinding.At(raw, t), dst);
+                if (pack) PackedTiles.Pack(WeightMatrixBinding.At(raw, t), dst);
             }
             return new ResidentWeights(memory, offsets, packed);
         }

@@ -8,7 +8,7 @@ public enum WeightLayout
 {
     /// <summary>ggml's: rows back to back, each a run of the type's blocks.</summary>
     Rows,
-    /// <summary>Q4_0 repacked into 16-row tiles (see PackedQ4_0), made at load time.</summary>
+    /// <summary>Q4_0 or Q4_K repacked into 16-row tiles (see PackedQ4_0, PackedQ4_K), made at load time.</summary>
     Tiles16,
 }
 
@@ -57,7 +57,7 @@ public readonly unsafe struct WeightMatrix
         RowBytes = (int)rowBytes;
     }
 
-    /// <summary>The same matrix repacked at <paramref name="data"/> (see <see cref="PackedQ4_0"/>).</summary>
+    /// <summary>The same matrix repacked at <paramref name="data"/> (see <see cref="PackedTiles"/>).</summary>
     internal WeightMatrix(byte* data, in WeightMatrix rows, WeightLayout layout)
     {
         Data = data;
@@ -69,13 +69,13 @@ public readonly unsafe struct WeightMatrix
     }
 
     /// <summary>Total bytes the matrix occupies (Rows * RowBytes for ggml rows; whole tiles when repacked).</summary>
-    public long ByteSize => Layout == WeightLayout.Rows ? (long)Rows * RowBytes : PackedQ4_0.Bytes(Rows, Cols);
+    public long ByteSize => Layout == WeightLayout.Rows ? (long)Rows * RowBytes : PackedTiles.Bytes(Type, Rows, Cols);
 
     /// <summary>Byte 0 of row <paramref name="row"/> (unchecked; ggml row layout only).</summary>
     internal byte* Row(int row) => Data + (long)row * RowBytes;
 
     /// <summary>Byte 0 of 16-row tile <paramref name="tile"/> (unchecked; repacked layout only).</summary>
-    internal byte* Tile(int tile) => Data + (long)tile * (Cols / 32) * PackedQ4_0.BlockBytes;
+    internal byte* Tile(int tile) => Data + tile * PackedTiles.TileBytes(Type, Cols);
 
     /// <summary>The matrix's bytes as a span (for tests and dequantizing).</summary>
     public ReadOnlySpan<byte> Bytes => new(Data, checked((int)ByteSize));

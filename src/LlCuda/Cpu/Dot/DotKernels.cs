@@ -46,7 +46,7 @@ internal unsafe struct DotKernels
     public delegate*<int, long> InterleavedTileBytes;
 
     /// <summary>
-    /// Kernels of the repacked layout (<see cref="WeightLayout.Tiles16"/>, Q4_0 only), or null:
+    /// Kernels of the repacked layout (<see cref="WeightLayout.Tiles16"/>, Q4_0 and Q4_K), or null:
     /// one token against one 16-row tile (tile, activations, token, y of the tile's first row,
     /// real rows in the tile); and the expansion of a tile into <see cref="InterleavedTokens"/>'s
     /// tile (packed tile, cols, tile).
@@ -77,13 +77,17 @@ internal unsafe struct DotKernels
             default: throw new NotSupportedException($"no CPU dot kernel for {type}");
         }
         if (path != KernelPath.Scalar) k.SetVectorTile(type, path);
+        // The 256-bit packed kernels serve the AVX-512 path too (their VEX VNNI form where the CPU has it).
+        bool vnni = path == KernelPath.AvxVnni || (path == KernelPath.Avx512 && AvxVnni.IsSupported);
         if (type == GgmlType.Q4_0)
         {
-            // The 256-bit kernel serves the AVX-512 path too (its VEX VNNI form where the CPU has it).
-            k.PackedGemv = path == KernelPath.Scalar ? &PackedQ4_0.GemvScalar
-                : path == KernelPath.AvxVnni || (path == KernelPath.Avx512 && AvxVnni.IsSupported) ? &PackedQ4_0.Gemv256<VnniIsa>
-                : &PackedQ4_0.Gemv256<Avx2Isa>;
+            k.PackedGemv = path == KernelPath.Scalar ? &PackedQ4_0.GemvScalar : vnni ? &PackedQ4_0.Gemv256<VnniIsa> : &PackedQ4_0.Gemv256<Avx2Isa>;
             if (path != KernelPath.Scalar) k.PackedUnpack = &PackedQ4_0.Unpack;
+        }
+        else if (type == GgmlType.Q4_K)
+        {
+            k.PackedGemv = path == KernelPath.Scalar ? &PackedQ4_K.GemvScalar : vnni ? &PackedQ4_K.Gemv256<VnniIsa> : &PackedQ4_K.Gemv256<Avx2Isa>;
+            if (path != KernelPath.Scalar) k.PackedUnpack = &PackedQ4_K.Unpack;
         }
         return k;
     }

@@ -7,7 +7,7 @@ namespace LlCuda.Cpu;
 // Row-interleaved prefill kernels for the K-quants (see Interleaved.Legacy.cs for the idea).
 // Tile layout, rows r of 16, super-blocks s of S = Cols / 256:
 //   codes at 0: [Cols / 4 groups][16 rows][4 codes] u8 (0..63, weight order);
-//   then per super-block, MetaBytes each:
+//   then per super-block, KMetaBytes each:
 //     +0    d[16] fp32, +64 dmin[16] fp32 (Q4_K/Q5_K),
 //     +128  scales: [sub-block][16 rows] int32 = the row's int16 scale twice (so vpmaddwd
 //           multiplies both int16 partial sums of a lane by it); 8 sub-blocks of 32 (Q4_K/Q5_K)
@@ -18,9 +18,9 @@ namespace LlCuda.Cpu;
 // (15 * 127 * 2 * 8 = 30,480), 4 for 5-bit, 2 for 6-bit.
 internal static unsafe partial class Interleaved
 {
-    const int MetaBytes = 1664;
+    internal const int KMetaBytes = 1664;
 
-    public static long KTileBytes(int cols) => 16L * cols + (long)(cols / 256) * MetaBytes;
+    public static long KTileBytes(int cols) => 16L * cols + (long)(cols / 256) * KMetaBytes;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DecodeK<TBlock>(WeightMatrix* w, int r0, int count, byte* tile) where TBlock : struct, IKBlock
@@ -32,7 +32,7 @@ internal static unsafe partial class Interleaved
         bool six = !TBlock.HasMins;
         for (int s = 0; s < supers; s++)
         {
-            byte* meta = meta0 + (long)s * MetaBytes;
+            byte* meta = meta0 + (long)s * KMetaBytes;
             float* d = (float*)meta;
             float* dmin = (float*)(meta + 64);
             uint* sc = (uint*)(meta + 128);
@@ -103,7 +103,7 @@ internal static unsafe partial class Interleaved
         Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default;
         for (int s = 0; s < supers; s++)
         {
-            byte* meta = tile + 16L * cols + (long)s * MetaBytes;
+            byte* meta = tile + 16L * cols + (long)s * KMetaBytes;
             int* sc = (int*)(meta + 128);
             int* second = (int*)(meta + 1152);
             Vector512<int> i0 = default, i1 = default, i2 = default, i3 = default;

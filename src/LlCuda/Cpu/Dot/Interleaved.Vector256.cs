@@ -124,7 +124,7 @@ internal static unsafe partial class Interleaved
         Vector256<float> f0l = default, f0h = default, f1l = default, f1h = default;
         for (int s = 0; s < supers; s++)
         {
-            byte* meta = tile + 16L * cols + (long)s * MetaBytes;
+            byte* meta = tile + 16L * cols + (long)s * KMetaBytes;
             int* sc = (int*)(meta + 128);
             Vector256<int> i0l = default, i0h = default, i1l = default, i1h = default;
             for (int g0 = 0; g0 < 64; g0 += run)

@@ -5,11 +5,11 @@ using LlCuda.Tensors;
 namespace LlCuda.Tests.Cpu;
 
 /// <summary>
-/// Q4_0 repacked into 16-row tiles: every kernel path (scalar gemv, 256-bit gemv with and
+/// Q4_0 and Q4_K repacked into 16-row tiles: every kernel path (scalar gemv, 256-bit gemv with and
 /// without VNNI, tile expansion + prefill kernels) against the scalar product over ggml's rows,
 /// for row counts that leave partial tiles and token counts on both sides of the prefill switch.
 /// </summary>
-public sealed class PackedQ4_0Tests : IDisposable
+public sealed class PackedTilesTests : IDisposable
 {
     readonly CpuThreadPool _pool = new(2);
     readonly MatMulScratch _scratch = new();
@@ -20,31 +20,35 @@ public sealed class PackedQ4_0Tests : IDisposable
         _scratch.Dispose();
     }
 
-    [Theory]
-    [InlineData(1, 1, 1)]
-    [InlineData(16, 3, 1)]
-    [InlineData(17, 2, 2)]
-    [InlineData(33, 5, 3)]
-    [InlineData(70, 4, 4)]
-    [InlineData(129, 9, 9)]
-    [InlineData(40, 2, 67)]
-    public unsafe void PackedMatMul_EveryPath_MatchesRowLayoutScalar(int rows, int blocks, int n)
+    public static TheoryData<GgmlType, int, int, int> Cases()
     {
-        int cols = 32 * blocks;
-        byte[] w = CpuTestData.Weights(GgmlType.Q4_0, rows, cols, rows * 31 + blocks);
+        var data = new TheoryData<GgmlType, int, int, int>();
+        foreach (var type in new[] { GgmlType.Q4_0, GgmlType.Q4_K })
+            foreach (var (rows, blocks, n) in new[] { (1, 1, 1), (16, 3, 1), (17, 2, 2), (33, 5, 3), (70, 4, 4), (129, 3, 9), (40, 2, 67) })
+                data.Add(type, rows, blocks, n);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public unsafe void PackedMatMul_EveryPath_MatchesRowLayoutScalar(GgmlType type, int rows, int blocks, int n)
+    {
+        int cols = GgmlTypeInfo.BlockSize(type) * blocks;
+        byte[] w = CpuTestData.Weights(type, rows, cols, rows * 31 + blocks);
         float[] x = CpuTestData.Normal(rows + n, n * cols);
-        float[] wf = CpuTestData.Dequantized(GgmlType.Q4_0, w, rows, cols);
+        float[] wf = CpuTestData.Dequantized(type, w, rows, cols);
         var expected = new float[n * rows];
-        long packedBytes = PackedQ4_0.Bytes(rows, cols);
-        Assert.Equal((rows + 15) / 16 * 16 * (long)blocks * 18, packedBytes);
+        long packedBytes = PackedTiles.Bytes(type, rows, cols);
+        Assert.True(packedBytes >= (rows + 15) / 16 * 16 * GgmlTypeInfo.RowBytes(type, cols), "a packed tile holds at least the rows' bytes");
+        Assert.True(packedBytes <= (rows + 15) / 16 * 16 * GgmlTypeInfo.RowBytes(type, cols) * 1.03, "packing adds at most 3%");
         byte* packed = (byte*)NativeMemory.AlignedAlloc((nuint)packedBytes, 64);
         try
         {
             fixed (byte* pw = w)
             {
-                var plain = new WeightMatrix(pw, GgmlType.Q4_0, rows, cols);
+                var plain = new WeightMatrix(pw, type, rows, cols);
                 CpuMatMul.MatMul(plain, x, n, expected, _scratch, _pool, KernelPath.Scalar);
-                PackedQ4_0.Pack(plain, packed);
+                PackedTiles.Pack(plain, packed);
                 var tiles = new WeightMatrix(packed, plain, WeightLayout.Tiles16);
                 Assert.Equal(packedBytes, tiles.ByteSize);
                 foreach (var path in KernelPaths.Supported())
@@ -60,7 +64,7 @@ public sealed class PackedQ4_0Tests : IDisposable
                                 double tol = 1e-5 * abs + 1e-6;
                                 float e = expected[t * rows + r], g = got[t * rows + r];
                                 Assert.True(Math.Abs(e - g) <= tol,
-                                    $"{path} minTokens={minTokens} rows={rows} cols={cols} n={n} [t={t}, r={r}]: {g} vs {e} (tol {tol})");
+                                    $"{type} {path} minTokens={minTokens} rows={rows} cols={cols} n={n} [t={t}, r={r}]: {g} vs {e} (tol {tol})");
                             }
                     }
             }

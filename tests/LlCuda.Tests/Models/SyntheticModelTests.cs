@@ -216,17 +216,44 @@ public class SyntheticModelRunsTests
 {
     const double TieMargin = 4;
     const int Steps = 12;
-    static readonly SyntheticModelShape Tiny = SyntheticModelShape.Preset("tiny");
-    // K-quants apply without fallback: rows of 256 and 512. With stories260K's 512-token
-    // vocabulary (llama SPM too) rather than 32,000 tokens, so the embeddings stay small.
-    static readonly SyntheticModelShape Wide = new() { EmbeddingLength = 256, BlockCount = 2, HeadCount = 4, HeadCountKv = 1, FeedForwardLength = 512, ContextLength = 256 };
 
+    // Shapes of the matrix: GQA ratios 1, 2, 3, 4 and 8; model widths 96 and 160 (head
+    // dims 16 and 32), whose rows are not multiples of 256, so K-quant mixes fall back per
+    // tensor as llama.cpp's do. "wide" keeps K-quants without fallback (rows of 256 and 512) and
+    // stories260K's 512-token vocabulary; the others use the 32,000-token llama SPM vocabulary.
+    static readonly Dictionary<string, SyntheticModelShape> Shapes = new()
+    {
+        ["tiny"] = SyntheticModelShape.Preset("tiny"), // GQA 2, width 64
+        ["gqa1"] = new() { EmbeddingLength = 128, BlockCount = 2, HeadCount = 4, HeadCountKv = 4, FeedForwardLength = 256, ContextLength = 256 },
+        ["gqa3-w96"] = new() { EmbeddingLength = 96, BlockCount = 2, HeadCount = 6, HeadCountKv = 2, FeedForwardLength = 256, ContextLength = 256 },
+        ["wide"] = new() { EmbeddingLength = 256, BlockCount = 2, HeadCount = 4, HeadCountKv = 1, FeedForwardLength = 512, ContextLength = 256 }, // GQA 4
+        ["gqa8"] = new() { EmbeddingLength = 256, BlockCount = 2, HeadCount = 8, HeadCountKv = 1, FeedForwardLength = 512, ContextLength = 256 },
+        ["w160"] = new() { EmbeddingLength = 160, BlockCount = 2, HeadCount = 5, HeadCountKv = 5, FeedForwardLength = 320, ContextLength = 256 },
+    };
+
+    /// <summary>
+    /// Weight types F32, F16, Q8_0, Q4_0, Q4_K_M, Q6_K, each on several shapes. Quantized by
+    /// llcuda's quantizer, which LlamaCppQuantizeComparisonTests proves byte-identical to
+    /// llama.cpp's llama_model_quantize, so these are the files llama.cpp itself would write.
+    /// </summary>
     [Theory]
     [InlineData("tiny", "F32")]
     [InlineData("tiny", "Q8_0")]
     [InlineData("tiny", "Q4_0")]
+    [InlineData("gqa1", "F32")]
+    [InlineData("gqa1", "Q4_0")]
+    [InlineData("gqa1", "F16")]
+    [InlineData("gqa3-w96", "F16")]
+    [InlineData("gqa3-w96", "Q4_K_M")]
+    [InlineData("gqa3-w96", "Q8_0")]
     [InlineData("wide", "Q4_K_M")]
     [InlineData("wide", "Q6_K")]
+    [InlineData("gqa8", "F32")]
+    [InlineData("gqa8", "Q4_0")]
+    [InlineData("gqa8", "Q4_K_M")]
+    [InlineData("w160", "F32")]
+    [InlineData("w160", "Q6_K")]
+    [InlineData("w160", "Q4_0")]
     public void Synthesized_LogitsAndGreedyTokens_AgreeWithLlamaCpp(string shapeName, string type)
     {
         using var scratch = new ScratchDirectory();
@@ -234,8 +261,8 @@ public class SyntheticModelRunsTests
         string path = Path.Combine(dir, $"{shapeName}-{type}.gguf");
         SyntheticModel.Write(path, new SyntheticModelOptions
         {
-            Shape = shapeName == "tiny" ? Tiny : Wide, Target = QuantizationTarget.Parse(type),
-            VocabularyPath = shapeName == "tiny" ? TestPaths.Vocab("llama-spm") : TestPaths.Stories260K, Std = 0.08f, Seed = 3, Threads = 2,
+            Shape = Shapes[shapeName], Target = QuantizationTarget.Parse(type),
+            VocabularyPath = shapeName == "wide" ? TestPaths.Stories260K : TestPaths.Vocab("llama-spm"), Std = 0.08f, Seed = 3, Threads = 2,
         });
 
         using var model = LoadedModel.LoadNative(path, new RunnerOptions { ContextLength = 64, Threads = 2 });
@@ -249,7 +276,7 @@ public class SyntheticModelRunsTests
         var ours = new float[sequence.Length * vocab];
         model.Runner.Forward(batch, ours);
 
-        double tolerance = type == "F32" ? 5e-3 : 5e-2;
+        double tolerance = type is "F32" or "F16" ? 5e-3 : 5e-2;
         int clear = 0;
         for (int i = 0; i < sequence.Length; i++)
         {
@@ -257,16 +284,16 @@ public class SyntheticModelRunsTests
             var o = ours.AsSpan(i * vocab, vocab);
             double err = 0, norm = 0;
             for (int v = 0; v < vocab; v++) { err += (o[v] - r[v]) * (double)(o[v] - r[v]); norm += r[v] * (double)r[v]; }
-            Assert.True(Math.Sqrt(err / norm) <= tolerance, $"{type}: position {i}: normalized RMS error {Math.Sqrt(err / norm):E2} > {tolerance:E0}");
+            Assert.True(Math.Sqrt(err / norm) <= tolerance, $"{shapeName} {type}: position {i}: normalized RMS error {Math.Sqrt(err / norm):E2} > {tolerance:E0}");
             if (i < prompt.Length - 1) continue;
             int step = i - (prompt.Length - 1);
             var (best, margin) = TopWithMargin(r);
             Assert.Equal(generated[step], best); // batch and one-by-one decoding agree in llama.cpp itself
             if (margin < TieMargin * Math.Sqrt(err / vocab)) continue;
             clear++;
-            Assert.True(TopWithMargin(o).Best == best, $"{type}: step {step}: llcuda chose {TopWithMargin(o).Best}, llama.cpp {best} (ahead by {margin:F3})");
+            Assert.True(TopWithMargin(o).Best == best, $"{shapeName} {type}: step {step}: llcuda chose {TopWithMargin(o).Best}, llama.cpp {best} (ahead by {margin:F3})");
         }
-        Assert.True(clear >= Steps / 4, $"{type}: only {clear} of {Steps} steps had a clear winner; the comparison says too little");
+        Assert.True(clear >= Steps / 4, $"{shapeName} {type}: only {clear} of {Steps} steps had a clear winner; the comparison says too little");
     }
 
     static (int Best, float Margin) TopWithMargin(ReadOnlySpan<float> logits)

@@ -163,24 +163,8 @@ public sealed class LlamaCpuRunner : IModelRunner
         if (m > 0) CpuMatMul.MatMul(_output, b.Xn.AsSpan(0, m * _dim), m, logits[..(m * _vocab)], _scratch, _pool);
     }
 
-    // Rotates pairs (2i, 2i+1) of the first n_rot elements of each head (llama.cpp's "normal"
-    // RoPE, which the Llama GGUF conversion's permutation of Q and K expects).
-    void Rope(Span<float> x, int heads, int pos)
-    {
-        for (int i = 0; i < _ropeFreqs.Length; i++)
-        {
-            float theta = pos * _ropeFreqs[i];
-            float cos = MathF.Cos(theta), sin = MathF.Sin(theta);
-            for (int h = 0; h < heads; h++)
-            {
-                ref float a = ref x[h * _headDim + 2 * i];
-                ref float c = ref x[h * _headDim + 2 * i + 1];
-                float x0 = a, x1 = c;
-                a = x0 * cos - x1 * sin;
-                c = x0 * sin + x1 * cos;
-            }
-        }
-    }
+    // Llama GGUFs permute Q and K rows for llama.cpp's "normal" RoPE (pairs 2i, 2i + 1).
+    void Rope(Span<float> x, int heads, int pos) => CpuOps.Rope(x, heads, _headDim, pos, _ropeFreqs, RopeOrdering.Normal);
 
     // out[h] = sum_p softmax_p(q_h . k_p / sqrt(head_dim)) v_p over cache positions 0..pos of the
     // sequence; query head h reads key/value head h / (n_head / n_head_kv).

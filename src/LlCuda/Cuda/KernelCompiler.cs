@@ -1,0 +1,70 @@
+using System.Diagnostics;
+
+namespace LlCuda.Cuda;
+
+/// <summary>One kernel file compiled for one GPU.</summary>
+/// <param name="FileName">"vector_add.cu".</param>
+/// <param name="Target">What it was compiled for (sm_90 CUBIN, or compute_XY PTX).</param>
+/// <param name="Image">The CUBIN, or NUL-terminated PTX.</param>
+/// <param name="CacheHit">True when it came from the disk cache rather than NVRTC.</param>
+/// <param name="CacheKey">The sha256 naming its cache file.</param>
+/// <param name="Elapsed">Time to get the image (NVRTC, or the cache read).</param>
+public sealed record KernelCompilation(string FileName, KernelTarget Target, byte[] Image, bool CacheHit, string CacheKey, TimeSpan Elapsed);
+
+/// <summary>
+/// Compiles the embedded .cu files with NVRTC for the GPU of a context, at first use, through
+/// the on-disk <see cref="KernelCache"/>, and loads them as <see cref="CudaModule"/>s.
+/// </summary>
+/// <remarks>Thread-safe: compilations are independent; the cache writes atomically.</remarks>
+public sealed class KernelCompiler
+{
+    readonly CudaContext _context;
+    readonly KernelCache _cache;
+    readonly Lazy<(KernelTarget Target, string CompilerVersion)> _target;
+
+    /// <summary>A compiler for <paramref name="context"/>'s GPU, caching under <paramref name="cacheDirectory"/> (default: <see cref="DefaultCacheDirectory"/>).</summary>
+    public KernelCompiler(CudaContext context, string? cacheDirectory = null)
+    {
+        _context = context;
+        _cache = new KernelCache(cacheDirectory ?? KernelCache.DefaultDirectory());
+        _target = new Lazy<(KernelTarget, string)>(ChooseTarget, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>$LLCUDA_HOME/cache/kernels, $XDG_CACHE_HOME/llcuda/kernels or ~/.cache/llcuda/kernels.</summary>
+    public static string DefaultCacheDirectory => KernelCache.DefaultDirectory();
+
+    /// <summary>The folder this compiler caches in.</summary>
+    public string CacheDirectory => _cache.Directory;
+
+    /// <summary>What kernels are compiled for on this GPU (asks NVRTC which architectures it supports).</summary>
+    public KernelTarget Target => _target.Value.Target;
+
+    /// <summary>The embedded <paramref name="fileName"/> compiled for this GPU (from the cache when possible).</summary>
+    public KernelCompilation Compile(string fileName)
+    {
+        string source = KernelSources.Read(fileName);
+        var (target, compilerVersion) = _target.Value;
+        var options = target.CompilerOptions();
+        string key = KernelCache.Key(source, options, target.Architecture, compilerVersion);
+        var clock = Stopwatch.StartNew();
+        byte[] image = _cache.GetOrCompile(key, () => Nvrtc.Compile(source, fileName, options, target.IsCubin).Image, out bool hit);
+        return new KernelCompilation(fileName, target, image, hit, key, clock.Elapsed);
+    }
+
+    /// <summary>Compiles (or reads from the cache) and loads <paramref name="fileName"/>; the caller disposes the module.</summary>
+    public CudaModule Load(string fileName)
+    {
+        var compilation = Compile(fileName);
+        return CudaModule.Load(_context, compilation.Image, fileName);
+    }
+
+    (KernelTarget, string) ChooseTarget()
+    {
+        var (major, minor) = Nvrtc.Version;
+        string version = $"{major}.{minor}";
+        // In the cache key: another NVRTC's CUBIN would still load, but a toolkit upgrade
+        // should recompile (newer code generation, and old-driver compatibility of its output).
+        string compiler = $"nvrtc {version}";
+        return (KernelTarget.Choose(_context.Device.ComputeCapability, Nvrtc.SupportedArchitectures(), version), compiler);
+    }
+}

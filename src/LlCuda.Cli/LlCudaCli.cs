@@ -19,6 +19,7 @@ public static class LlCudaCli
         root.Subcommands.Add(BenchCommand.Create(console));
         root.Subcommands.Add(QuantizeCommand.Create(console));
         root.Subcommands.Add(SystemInfoCommand.Create(console));
+        root.Subcommands.Add(SelftestCommand.Create(console));
         root.Subcommands.Add(TokenizeCommand.Create(console));
         root.Subcommands.Add(DetokenizeCommand.Create(console));
         return root;

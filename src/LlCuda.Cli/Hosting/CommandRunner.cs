@@ -1,3 +1,4 @@
+using LlCuda.Cuda;
 using LlCuda.Gguf;
 using LlCuda.LlamaCpp;
 
@@ -23,6 +24,8 @@ public static class CommandRunner
         catch (DirectoryNotFoundException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (UnauthorizedAccessException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (LlamaCppException e) { return Fail(console, e.Message, LlamaCppExitCode(e.Failure)); }
+        // A CUDA library that is not installed is an environment problem, like a missing libllama.
+        catch (CudaException e) { return Fail(console, e.Message, e.IsLibraryMissing ? ExitCodes.Unsupported : ExitCodes.Failure); }
         catch (UsageException e) { return Fail(console, e.Message, ExitCodes.Usage); }
         catch (ArgumentException e) { return Fail(console, e.Message.Split(" (Parameter")[0], ExitCodes.Usage); }
         catch (NotSupportedException e) { return Fail(console, e.Message, ExitCodes.Unsupported); }

@@ -16,6 +16,7 @@ internal static class CudaLibraries
     public const string DriverLogicalName = "llcuda-cuda";
     public const string NvrtcLogicalName = "llcuda-nvrtc";
     public const string CublasLogicalName = "llcuda-cublas";
+    public const string ResolverCheckLogicalName = "llcuda-resolver-check";
 
     /// <summary>CUDA major versions whose NVRTC and cuBLAS llcuda can use, newest first.</summary>
     public static readonly int[] SupportedMajors = [13, 12];
@@ -43,6 +44,10 @@ internal static class CudaLibraries
     public static readonly CudaLibrarySpec Cublas = new(CublasLogicalName, "cuBLAS (libcublas)",
         () => ToolkitCandidates("libcublas", DriverMajorOrNull(), Environment.GetEnvironmentVariable("CUDA_HOME"), Environment.GetEnvironmentVariable("LLCUDA_CUBLAS_LIB")),
         ToolkitInstallHint + " (or LLCUDA_CUBLAS_LIB to the library file)");
+
+    /// <summary>libc under a logical name: proves the resolver works in this build (<see cref="ResolverCheckApi"/>).</summary>
+    public static readonly CudaLibrarySpec ResolverCheck = new(ResolverCheckLogicalName, "the C library (libc.so.6)",
+        () => ["libc.so.6"], "llcuda needs glibc 2.36 or newer (Linux x64)");
 
     /// <summary>
     /// Where to look for a toolkit library <paramref name="stem"/> ("libnvrtc"): an explicit

@@ -48,7 +48,7 @@ public static partial class CudaSelfTest
         double medianMs = times[times.Length / 2];
         double gbPerSecond = 2.0 * bytes / (medianMs / 1000.0) / 1e9;
         double peak = context.Device.PeakMemoryBandwidth / 1e9;
-        string ofPeak = peak > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({gbPerSecond / peak:P0} of the {peak:F0} GB/s memory clock x bus width peak)") : "";
+        string ofPeak = peak > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({100 * gbPerSecond / peak:F0}% of the {peak:F0} GB/s memory clock x bus width peak)") : "";
         return (string.Create(CultureInfo.InvariantCulture,
             $"copy_f4 over {bytes / (double)(1L << 30):F2} GiB, {grid.X} blocks of 256, median of {times.Length}: {medianMs:F3} ms, {gbPerSecond:F0} GB/s read+write{ofPeak}"),
             (Math.Round(gbPerSecond, 1), "GB/s"));

@@ -1,0 +1,326 @@
+// A stand-in for libcuda.so.1, libnvrtc.so.13 and libcublas.so.13 that runs on the CPU, so the
+// tests can drive llcuda's whole CUDA host path (library probing under NativeAOT, every
+// signature we import, argument marshalling, graph capture, the selftest) on machines
+// without a GPU. "Device" memory is host memory; the two known kernels (vector_add, copy_f4)
+// are emulated thread by thread over the launch grid, so a launch that does not cover its
+// elements fails the selftest as it would on a GPU. Not NVIDIA code: written for these tests
+// from the documented C signatures.
+//
+// Environment: FAKE_CUDA_FREE_MIB (default 600) sets the free memory reported;
+// FAKE_CUDA_FAIL_LAUNCH=1 makes every launch fail with CUDA_ERROR_ILLEGAL_ADDRESS (700).
+// At exit it prints "fake-cuda: N ... leaked" to stderr for anything not released.
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef unsigned long long CUdeviceptr;
+typedef int CUresult;
+
+static long live_allocs, live_streams, live_events, live_modules, live_graphs, live_execs, live_host, ctx_refs;
+static char fake_context;
+
+__attribute__((destructor)) static void report_leaks(void)
+{
+    if (live_allocs) fprintf(stderr, "fake-cuda: %ld device allocations leaked\n", live_allocs);
+    if (live_host) fprintf(stderr, "fake-cuda: %ld pinned host allocations leaked\n", live_host);
+    if (live_streams) fprintf(stderr, "fake-cuda: %ld streams leaked\n", live_streams);
+    if (live_events) fprintf(stderr, "fake-cuda: %ld events leaked\n", live_events);
+    if (live_modules) fprintf(stderr, "fake-cuda: %ld modules leaked\n", live_modules);
+    if (live_graphs || live_execs) fprintf(stderr, "fake-cuda: %ld graphs and %ld graph execs leaked\n", live_graphs, live_execs);
+    if (ctx_refs) fprintf(stderr, "fake-cuda: %ld primary context references leaked\n", ctx_refs);
+}
+
+// ---- driver: init, devices, context ----------------------------------------------------------
+
+CUresult cuInit(unsigned int flags) { return flags == 0 ? 0 : 1; }
+CUresult cuDriverGetVersion(int *v) { *v = 13000; return 0; }
+CUresult cuDeviceGetCount(int *n) { *n = 1; return 0; }
+CUresult cuDeviceGet(int *d, int ordinal) { if (ordinal != 0) return 101; *d = 0; return 0; }
+CUresult cuDeviceGetName(char *name, int len, int dev)
+{
+    if (dev != 0 || len < 1) return 1;
+    snprintf(name, (size_t)len, "llcuda fake GPU");
+    return 0;
+}
+CUresult cuDeviceGetAttribute(int *v, int attribute, int dev)
+{
+    if (dev != 0) return 101;
+    switch (attribute) {
+    case 1: *v = 1024; return 0;       // max threads per block
+    case 16: *v = 4; return 0;         // SMs
+    case 36: *v = 1000000; return 0;   // memory clock, kHz
+    case 37: *v = 256; return 0;       // bus width, bits
+    case 38: *v = 1 << 20; return 0;   // L2
+    case 75: *v = 9; return 0;         // compute capability 9.0
+    case 76: *v = 0; return 0;
+    case 97: *v = 232448; return 0;    // opt-in shared memory per block
+    default: return 1;
+    }
+}
+CUresult cuDeviceTotalMem_v2(size_t *bytes, int dev) { if (dev != 0) return 101; *bytes = (size_t)16 << 30; return 0; }
+CUresult cuDevicePrimaryCtxRetain(void **ctx, int dev) { if (dev != 0) return 101; ctx_refs++; *ctx = &fake_context; return 0; }
+CUresult cuDevicePrimaryCtxRelease_v2(int dev) { if (dev != 0 || ctx_refs == 0) return 1; ctx_refs--; return 0; }
+CUresult cuCtxSetCurrent(void *ctx) { return ctx == NULL || ctx == &fake_context ? 0 : 201; }
+CUresult cuCtxSynchronize(void) { return 0; }
+
+// ---- memory ----------------------------------------------------------------------------------
+
+CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
+{
+    const char *mib = getenv("FAKE_CUDA_FREE_MIB");
+    *free_bytes = (size_t)(mib ? atol(mib) : 600) << 20;
+    *total = (size_t)16 << 30;
+    return 0;
+}
+CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t bytes)
+{
+    if (bytes == 0) return 1;
+    void *m = aligned_alloc(256, (bytes + 255) / 256 * 256);
+    if (!m) return 2;
+    live_allocs++;
+    *p = (CUdeviceptr)(uintptr_t)m;
+    return 0;
+}
+CUresult cuMemFree_v2(CUdeviceptr p) { if (!p) return 1; free((void *)(uintptr_t)p); live_allocs--; return 0; }
+CUresult cuMemHostAlloc(void **p, size_t bytes, unsigned int flags)
+{
+    (void)flags;
+    *p = malloc(bytes);
+    if (!*p) return 2;
+    live_host++;
+    return 0;
+}
+CUresult cuMemFreeHost(void *p) { if (!p) return 1; free(p); live_host--; return 0; }
+
+// ---- streams, capture, graphs ------------------------------------------------------------------
+
+typedef struct { int kind; void *fn; unsigned grid, block; uint64_t args[8]; int nargs; CUdeviceptr dst; unsigned char value; size_t n; } Node;
+typedef struct { Node nodes[64]; int count; } Graph;
+typedef struct { int capturing; Graph *graph; } Stream;
+
+CUresult cuStreamCreate(void **s, unsigned int flags)
+{
+    (void)flags;
+    *s = calloc(1, sizeof(Stream));
+    live_streams++;
+    return 0;
+}
+CUresult cuStreamDestroy_v2(void *s) { if (!s) return 400; free(s); live_streams--; return 0; }
+CUresult cuStreamSynchronize(void *s) { return s && ((Stream *)s)->capturing ? 900 : 0; }
+
+static int capturing(void *s) { return s && ((Stream *)s)->capturing; }
+static CUresult record(void *s, Node n)
+{
+    Graph *g = ((Stream *)s)->graph;
+    if (g->count == 64) return 2;
+    g->nodes[g->count++] = n;
+    return 0;
+}
+
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t n, void *s) { if (capturing(s)) return 900; memcpy((void *)(uintptr_t)dst, src, n); return 0; }
+CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t n, void *s) { if (capturing(s)) return 900; memcpy(dst, (void *)(uintptr_t)src, n); return 0; }
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t n, void *s) { if (capturing(s)) return 900; memmove((void *)(uintptr_t)dst, (void *)(uintptr_t)src, n); return 0; }
+CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, void *s)
+{
+    if (capturing(s)) { Node node = { .kind = 2, .dst = dst, .value = value, .n = n }; return record(s, node); }
+    memset((void *)(uintptr_t)dst, value, n);
+    return 0;
+}
+
+// ---- events ------------------------------------------------------------------------------------
+
+CUresult cuEventCreate(void **e, unsigned int flags) { (void)flags; *e = calloc(1, sizeof(double)); live_events++; return 0; }
+CUresult cuEventRecord(void *e, void *s)
+{
+    (void)s;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    *(double *)e = t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+    return 0;
+}
+CUresult cuEventSynchronize(void *e) { return e ? 0 : 400; }
+CUresult cuEventElapsedTime(float *ms, void *start, void *end)
+{
+    double d = *(double *)end - *(double *)start;
+    *ms = (float)(d > 0.001 ? d : 0.001);
+    return 0;
+}
+CUresult cuEventDestroy_v2(void *e) { if (!e) return 400; free(e); live_events--; return 0; }
+
+// ---- modules and the two emulated kernels ------------------------------------------------------
+
+static void vector_add(unsigned grid, unsigned block, const uint64_t *a)
+{
+    const float *x = (const float *)(uintptr_t)a[0], *y = (const float *)(uintptr_t)a[1];
+    float *z = (float *)(uintptr_t)a[2];
+    unsigned long long n = a[3];
+    for (unsigned long long i = 0; i < (unsigned long long)grid * block; i++)
+        if (i < n) z[i] = x[i] + y[i];
+}
+static void copy_f4(unsigned grid, unsigned block, const uint64_t *a)
+{
+    (void)grid; (void)block;   // grid-stride: any grid covers everything
+    memcpy((void *)(uintptr_t)a[1], (const void *)(uintptr_t)a[0], (size_t)a[2] * 16);
+}
+
+static const char magic[] = "FAKECUBIN\n";
+
+CUresult cuModuleLoadData(void **module, const void *image)
+{
+    if (memcmp(image, magic, sizeof magic - 1) != 0) return 200;
+    *module = malloc(1);
+    live_modules++;
+    return 0;
+}
+CUresult cuModuleGetFunction(void **fn, void *module, const char *name)
+{
+    if (!module) return 400;
+    if (strcmp(name, "vector_add") == 0) { *fn = (void *)vector_add; return 0; }
+    if (strcmp(name, "copy_f4") == 0) { *fn = (void *)copy_f4; return 0; }
+    return 500;
+}
+CUresult cuModuleUnload(void *module) { if (!module) return 400; free(module); live_modules--; return 0; }
+CUresult cuFuncSetAttribute(void *fn, int attribute, int value) { (void)attribute; (void)value; return fn ? 0 : 400; }
+
+static void run(const Node *n)
+{
+    if (n->kind == 2) { memset((void *)(uintptr_t)n->dst, n->value, n->n); return; }
+    ((void (*)(unsigned, unsigned, const uint64_t *))n->fn)(n->grid, n->block, n->args);
+}
+
+CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                        unsigned shared, void *s, void **params, void **extra)
+{
+    (void)shared;
+    if (getenv("FAKE_CUDA_FAIL_LAUNCH")) return 700;
+    if (!fn || extra || gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > 1024 || gx == 0) return 1;
+    Node n = { .kind = 1, .fn = fn, .grid = gx, .block = bx, .nargs = fn == (void *)vector_add ? 4 : 3 };
+    for (int i = 0; i < n.nargs; i++) memcpy(&n.args[i], params[i], 8);   // every parameter of both kernels is 8 bytes
+    if (capturing(s)) return record(s, n);
+    run(&n);
+    return 0;
+}
+
+CUresult cuStreamBeginCapture_v2(void *s, int mode)
+{
+    (void)mode;
+    Stream *st = s;
+    if (!st || st->capturing) return 1;
+    st->capturing = 1;
+    st->graph = calloc(1, sizeof(Graph));
+    return 0;
+}
+CUresult cuStreamEndCapture(void *s, void **graph)
+{
+    Stream *st = s;
+    if (!st || !st->capturing) return 1;
+    st->capturing = 0;
+    *graph = st->graph;
+    st->graph = NULL;
+    live_graphs++;
+    return 0;
+}
+CUresult cuGraphInstantiateWithFlags(void **exec, void *graph, unsigned long long flags)
+{
+    (void)flags;
+    Graph *copy = malloc(sizeof(Graph));
+    memcpy(copy, graph, sizeof(Graph));
+    *exec = copy;
+    live_execs++;
+    return 0;
+}
+CUresult cuGraphLaunch(void *exec, void *s)
+{
+    (void)s;
+    Graph *g = exec;
+    for (int i = 0; i < g->count; i++) run(&g->nodes[i]);
+    return 0;
+}
+typedef struct { int result; void *error_node; void *error_from_node; } UpdateInfo;
+CUresult cuGraphExecUpdate_v2(void *exec, void *graph, UpdateInfo *info)
+{
+    Graph *e = exec, *g = graph;
+    memset(info, 0, sizeof *info);
+    if (e->count != g->count) { info->result = 2; return 910; }
+    for (int i = 0; i < g->count; i++)
+        if (e->nodes[i].kind != g->nodes[i].kind || e->nodes[i].fn != g->nodes[i].fn) { info->result = 4; return 910; }
+    memcpy(e, g, sizeof(Graph));
+    return 0;
+}
+CUresult cuGraphExecDestroy(void *exec) { if (!exec) return 400; free(exec); live_execs--; return 0; }
+CUresult cuGraphDestroy(void *graph) { if (!graph) return 400; free(graph); live_graphs--; return 0; }
+
+CUresult cuGetErrorName(CUresult e, const char **s)
+{
+    switch (e) {
+    case 0: *s = "CUDA_SUCCESS"; return 0;
+    case 1: *s = "CUDA_ERROR_INVALID_VALUE"; return 0;
+    case 2: *s = "CUDA_ERROR_OUT_OF_MEMORY"; return 0;
+    case 200: *s = "CUDA_ERROR_INVALID_IMAGE"; return 0;
+    case 500: *s = "CUDA_ERROR_NOT_FOUND"; return 0;
+    case 700: *s = "CUDA_ERROR_ILLEGAL_ADDRESS"; return 0;
+    case 900: *s = "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"; return 0;
+    default: *s = NULL; return 1;
+    }
+}
+CUresult cuGetErrorString(CUresult e, const char **s)
+{
+    *s = e == 700 ? "an illegal memory access was encountered" : NULL;
+    return *s ? 0 : 1;
+}
+
+// ---- NVRTC -------------------------------------------------------------------------------------
+
+typedef struct { char *source; char *image; size_t size; const char *log; } Program;
+
+int nvrtcVersion(int *major, int *minor) { *major = 13; *minor = 0; return 0; }
+int nvrtcGetNumSupportedArchs(int *n) { *n = 3; return 0; }
+int nvrtcGetSupportedArchs(int *a) { a[0] = 90; a[1] = 75; a[2] = 89; return 0; }   // unsorted on purpose
+int nvrtcCreateProgram(void **prog, const char *src, const char *name, int nh, const char *const *h, const char *const *inc)
+{
+    (void)name; (void)h; (void)inc;
+    if (nh != 0) return 3;
+    Program *p = calloc(1, sizeof(Program));
+    p->source = strdup(src);
+    *prog = p;
+    return 0;
+}
+int nvrtcCompileProgram(void *prog, int n, const char *const *options)
+{
+    Program *p = prog;
+    const char *arch = NULL;
+    for (int i = 0; i < n; i++)
+        if (strncmp(options[i], "--gpu-architecture=", 19) == 0) arch = options[i] + 19;
+    if (!arch) { p->log = "error: no --gpu-architecture option"; return 5; }
+    if (strstr(p->source, "__global__") == NULL) { p->log = "error: no kernel in the source"; return 6; }
+    size_t len = strlen(magic) + strlen(arch) + 1 + strlen(p->source);
+    p->image = malloc(len + 1);
+    snprintf(p->image, len + 1, "%s%s\n%s", magic, arch, p->source);
+    p->size = len + 1;
+    p->log = "";
+    return 0;
+}
+int nvrtcGetProgramLogSize(void *prog, size_t *n) { Program *p = prog; *n = strlen(p->log ? p->log : "") + 1; return 0; }
+int nvrtcGetProgramLog(void *prog, char *log) { Program *p = prog; strcpy(log, p->log ? p->log : ""); return 0; }
+int nvrtcGetCUBINSize(void *prog, size_t *n) { Program *p = prog; if (!p->image) return 4; *n = p->size; return 0; }
+int nvrtcGetCUBIN(void *prog, char *out) { Program *p = prog; if (!p->image) return 4; memcpy(out, p->image, p->size); return 0; }
+int nvrtcGetPTXSize(void *prog, size_t *n) { return nvrtcGetCUBINSize(prog, n); }
+int nvrtcGetPTX(void *prog, char *out) { return nvrtcGetCUBIN(prog, out); }
+int nvrtcDestroyProgram(void **prog)
+{
+    Program *p = *prog;
+    if (!p) return 4;
+    free(p->source);
+    free(p->image);
+    free(p);
+    *prog = NULL;
+    return 0;
+}
+const char *nvrtcGetErrorString(int r) { return r == 0 ? "NVRTC_SUCCESS" : r == 6 ? "NVRTC_ERROR_COMPILATION" : "NVRTC_ERROR"; }
+
+// ---- cuBLAS (version only) -----------------------------------------------------------------------
+
+int cublasGetProperty(int type, int *value) { *value = type == 0 ? 13 : type == 1 ? 0 : 1; return 0; }

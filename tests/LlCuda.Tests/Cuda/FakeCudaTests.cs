@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LlCuda.Tests.Models;
+using LlCuda.Tests.Support;
+
+namespace LlCuda.Tests.Cuda;
+
+/// <summary>
+/// Builds FakeCuda/fake_cuda.c (a CPU stand-in for libcuda.so.1, libnvrtc.so.13 and
+/// libcublas.so.13) once per test class, into a temporary folder the published binary finds
+/// through LD_LIBRARY_PATH.
+/// </summary>
+public sealed class FakeCudaLibraries : IDisposable
+{
+    readonly ScratchDirectory _dir = new();
+
+    public FakeCudaLibraries()
+    {
+        if (FakeCudaFactAttribute.Compiler is not { } gcc) return;
+        string source = Path.Combine(TestPaths.RepoRoot, "tests", "LlCuda.Tests", "Cuda", "FakeCuda", "fake_cuda.c");
+        string library = _dir.File("libcuda.so.1");
+        var psi = new ProcessStartInfo(gcc) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror", "-o", library, source }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string errors = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"gcc could not build {source}: {errors}");
+        // One file serves all three sonames: each library only has its own symbols looked up.
+        File.Copy(library, _dir.File("libnvrtc.so.13"));
+        File.Copy(library, _dir.File("libcublas.so.13"));
+    }
+
+    public string Folder => _dir.Path;
+
+    public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>Needs the published binary and a C compiler (to build the fake CUDA libraries).</summary>
+public sealed class FakeCudaFactAttribute : FactAttribute
+{
+    public static string? Compiler { get; } = new[] { "/usr/bin/gcc", "/usr/bin/cc" }.FirstOrDefault(File.Exists);
+
+    public FakeCudaFactAttribute()
+    {
+        if (!File.Exists(CliRunner.PublishedBinary))
+            Skip = $"{CliRunner.PublishedBinary} not found: run ./build.sh (./test.sh does) to publish it";
+        else if (Compiler is null)
+            Skip = "no C compiler (gcc) to build the fake CUDA libraries";
+    }
+}
+
+/// <summary>
+/// The published NativeAOT binary against fake CUDA libraries: proves on a machine without a
+/// GPU that the libraries are probed and bound, every imported signature is called the way
+/// the fake (written to the C declarations) expects, and the selftest and system-info work end to end.
+/// </summary>
+public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibraries>
+{
+    CliResult Run(string home, string[] args, Dictionary<string, string?>? extra = null)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["LD_LIBRARY_PATH"] = fake.Folder,
+            ["LLCUDA_HOME"] = home,
+            ["CUDA_HOME"] = null,
+            ["LLCUDA_NVRTC_LIB"] = null,
+            ["LLCUDA_CUBLAS_LIB"] = null,
+            ["CUDA_VISIBLE_DEVICES"] = null,
+        };
+        foreach (var (k, v) in extra ?? []) env[k] = v;
+        return CliRunner.Published(args, environment: env);
+    }
+
+    static List<JsonElement> Checks(CliResult r, out bool passed)
+    {
+        using var doc = JsonDocument.Parse(r.Stdout);
+        passed = doc.RootElement.GetProperty("passed").GetBoolean();
+        return [.. doc.RootElement.GetProperty("checks").EnumerateArray().Select(c => c.Clone())];
+    }
+
+    [FakeCudaFact]
+    public void Selftest_EveryCheckPasses_AndNothingLeaks()
+    {
+        using var home = new ScratchDirectory();
+        var r = Run(home.Path, ["selftest", "--device", "cuda", "--json"]);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        var checks = Checks(r, out bool passed);
+        Assert.True(passed);
+        Assert.Equal(["driver", "nvrtc", "launch", "graph", "bandwidth", "cleanup"], checks.Select(c => c.GetProperty("check").GetString()));
+        Assert.All(checks, c => Assert.Equal("pass", c.GetProperty("status").GetString()));
+        Assert.Contains("for sm_90 (CUBIN", checks[1].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(checks[4].GetProperty("value").GetDouble() > 0);
+        // The fake reports anything not released (memory, streams, events, modules, graphs, context) at exit.
+        Assert.DoesNotContain("leaked", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [FakeCudaFact]
+    public void SystemInfo_ListsTheGpuNvrtcAndCublas()
+    {
+        using var home = new ScratchDirectory();
+        var r = Run(home.Path, ["system-info", "--json"]);
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var cuda = doc.RootElement.GetProperty("cuda");
+        Assert.True(cuda.GetProperty("driver_usable").GetBoolean());
+        Assert.Equal("13.0", cuda.GetProperty("driver_cuda_version").GetString());
+        var gpu = Assert.Single(cuda.GetProperty("gpus").EnumerateArray());
+        Assert.Equal("llcuda fake GPU", gpu.GetProperty("name").GetString());
+        Assert.Equal("9.0", gpu.GetProperty("compute_capability").GetString());
+        Assert.Equal(600L << 20, gpu.GetProperty("free_bytes").GetInt64());
+        Assert.Equal(16L << 30, gpu.GetProperty("total_bytes").GetInt64());
+        Assert.Equal("13.0 (libnvrtc.so.13)", cuda.GetProperty("nvrtc_version").GetString());
+        Assert.Equal("13.0.1 (libcublas.so.13)", cuda.GetProperty("cublas_version").GetString());
+        Assert.DoesNotContain("leaked", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [FakeCudaFact]
+    public void Selftest_FaultingLaunch_NamesTheKernelAndTheFixAndExits1()
+    {
+        using var home = new ScratchDirectory();
+        var r = Run(home.Path, ["selftest", "--device", "cuda", "--json"], new() { ["FAKE_CUDA_FAIL_LAUNCH"] = "1" });
+        Assert.Equal(1, r.ExitCode);
+        var launch = Checks(r, out _).Single(c => c.GetProperty("check").GetString() == "launch");
+        Assert.Equal("fail", launch.GetProperty("status").GetString());
+        string detail = launch.GetProperty("detail").GetString()!;
+        Assert.Contains("cuLaunchKernel of kernel 'vector_add' in vector_add.cu (grid 4096x1x1, block 256x1x1", detail, StringComparison.Ordinal);
+        Assert.Contains("CUDA_ERROR_ILLEGAL_ADDRESS (700", detail, StringComparison.Ordinal);
+        Assert.Contains("compute-sanitizer", detail, StringComparison.Ordinal);
+        // Error paths release everything too.
+        Assert.DoesNotContain("leaked", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [FakeCudaFact]
+    public void Selftest_TooLittleFreeMemory_FailsTheBandwidthCheckSayingHowMuchIsNeeded()
+    {
+        using var home = new ScratchDirectory();
+        var r = Run(home.Path, ["selftest", "--device", "cuda", "--json"], new() { ["FAKE_CUDA_FREE_MIB"] = "100" });
+        Assert.Equal(1, r.ExitCode);
+        var bandwidth = Checks(r, out _).Single(c => c.GetProperty("check").GetString() == "bandwidth");
+        Assert.Equal("only 100 MiB of GPU memory is free; the bandwidth check needs at least 384 MiB", bandwidth.GetProperty("detail").GetString());
+    }
+
+    [FakeCudaFact]
+    public void Selftest_CorruptKernelCache_IsRecompiledAndRewritten()
+    {
+        using var home = new ScratchDirectory();
+        Assert.Equal(0, Run(home.Path, ["selftest", "--device", "cuda"]).ExitCode);
+        string folder = Path.Combine(home.Path, "cache", "kernels");
+        var files = Directory.GetFiles(folder, "*.cubin");
+        Assert.Equal(2, files.Length);   // copy.cu and vector_add.cu
+        var good = files.ToDictionary(f => f, File.ReadAllBytes);
+        foreach (var f in files) File.WriteAllBytes(f, good[f][..^10]);
+
+        var r = Run(home.Path, ["selftest", "--device", "cuda"]);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        foreach (var f in files) Assert.Equal(good[f], File.ReadAllBytes(f));
+    }
+}

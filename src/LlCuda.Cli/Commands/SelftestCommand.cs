@@ -9,7 +9,7 @@ using LlCuda.Cuda.SelfTest;
 namespace LlCuda.Cli.Commands;
 
 /// <summary>
-/// `llcuda selftest --device cuda [--gpu N] [--json]`: checks that this machine can run llcuda's
+/// `llcuda selftest --device cuda [--gpu N] [--bandwidth-mib 1024] [--json]`: checks that this machine can run llcuda's
 /// CUDA backend (driver, NVRTC and the kernel cache, a kernel launch, a CUDA graph, copy
 /// bandwidth), one PASS/FAIL/SKIP line per check; exits 1 when any check does not pass.
 /// `--device cpu` checks only that native libraries bind through our resolver (the CPU engine's checks come later).
@@ -21,13 +21,21 @@ internal static class SelftestCommand
         var json = CommonOptions.Json();
         var device = new Option<string>("--device", "-d") { Description = "What to test: cuda or cpu", DefaultValueFactory = _ => "cuda" }.AcceptOnlyFromAmong("cuda", "cpu");
         var gpu = new Option<int>("--gpu") { Description = "CUDA device ordinal to test (see 'llcuda system-info')", DefaultValueFactory = _ => 0 };
-        var command = new Command("selftest", "Check that llcuda's GPU backend works on this machine (driver, compiler, launches, graphs, bandwidth)") { device, gpu, json };
+        var bandwidthMib = new Option<int>("--bandwidth-mib")
+        {
+            // Smaller under compute-sanitizer, which slows every memory access by orders of magnitude.
+            Description = "MiB per buffer of the copy-bandwidth check (reduced to what fits in free memory)",
+            DefaultValueFactory = _ => 1024,
+        };
+        var command = new Command("selftest", "Check that llcuda's GPU backend works on this machine (driver, compiler, launches, graphs, bandwidth)") { device, gpu, bandwidthMib, json };
         command.SetAction(r => CommandRunner.Run(console, () =>
         {
             bool asJson = r.GetValue(json);
             string target = r.GetValue(device)!;
             int ordinal = r.GetValue(gpu);
             if (ordinal < 0) throw new UsageException($"--gpu {ordinal} is out of range: expected a device ordinal >= 0");
+            int mib = r.GetValue(bandwidthMib);
+            if (mib < 64) throw new UsageException($"--bandwidth-mib {mib} is out of range: expected at least 64 (smaller copies measure launch latency, not bandwidth)");
             Action<SelfTestResult>? progress = asJson ? null : result => console.Out.WriteLine(FormatLine(result));
             IReadOnlyList<SelfTestResult> results;
             if (target == "cpu")
@@ -41,7 +49,7 @@ internal static class SelftestCommand
             else
             {
                 // Lines appear as checks finish (the bandwidth check takes a few seconds).
-                results = CudaSelfTest.Run(new SelfTestOptions(ordinal), progress);
+                results = CudaSelfTest.Run(new SelfTestOptions(ordinal, BandwidthBytes: (long)mib << 20), progress);
             }
             int failed = results.Count(x => x.Status != SelfTestStatus.Pass);
             if (asJson) WriteJson(console.Out, target, results);

@@ -9,8 +9,9 @@ namespace LlCuda.Cuda;
 /// </summary>
 /// <remarks>
 /// Thread-safety: the address may be used from any thread; copies are ordered by their
-/// stream only. Dispose must not race with host code that still uses the buffer; queued GPU
-/// work is safe, because cuMemFree synchronizes the context before freeing.
+/// stream only. Dispose must not race with host code that still uses the buffer; GPU work
+/// already queued on it is safe, because cuMemFree is one of CUDA's implicitly synchronizing
+/// calls (which is also why buffers should not be freed in a hot loop).
 /// </remarks>
 public sealed class DeviceBuffer : IDisposable
 {
@@ -137,7 +138,7 @@ public sealed class DeviceBuffer : IDisposable
             throw new ArgumentOutOfRangeException(nameof(offsetBytes), $"bytes [{offsetBytes}, +{count}) lie outside the {ByteLength}-byte device buffer");
     }
 
-    /// <summary>Frees the memory. cuMemFree synchronizes the device first, so do not dispose buffers in a hot loop.</summary>
+    /// <summary>Frees the memory (implicitly synchronizing: see the remarks).</summary>
     public void Dispose()
     {
         ulong address = Interlocked.Exchange(ref _address, 0);

@@ -124,8 +124,7 @@ public sealed class CublasHandle : IDisposable
         if (handle == 0 || _context.IsDisposed) return;
         _context.Bind();
         int result = CublasApi.Destroy(handle);
-        // Counted like the driver's release failures (a non-zero cuBLAS status here means the
-        // context is already broken); see CudaCheck.Release.
-        if (result != CublasApi.Success) CudaCheck.Release(CudaDriverApi.ErrorInvalidValue, $"cublasDestroy_v2 (status {result})");
+        // Counted, not thrown, like the driver's release failures (see CudaCheck.Release).
+        if (result != CublasApi.Success) CudaCheck.RecordReleaseFailure($"cublasDestroy_v2: cuBLAS status {result}");
     }
 }

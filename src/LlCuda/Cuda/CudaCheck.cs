@@ -59,9 +59,14 @@ internal static class CudaCheck
     /// </summary>
     public static void Release(int result, string call)
     {
-        if (result == CudaDriverApi.Success) return;
+        if (result != CudaDriverApi.Success) RecordReleaseFailure($"{call}: {DriverErrorName(result)} ({result})");
+    }
+
+    /// <summary>Counts a failed release of any library (see <see cref="Release"/>); <paramref name="description"/> names the call and code.</summary>
+    public static void RecordReleaseFailure(string description)
+    {
         Interlocked.Increment(ref _releaseFailures);
-        Volatile.Write(ref _lastReleaseFailure, $"{call}: {DriverErrorName(result)} ({result})");
+        Volatile.Write(ref _lastReleaseFailure, description);
     }
 
     /// <summary>Release calls that failed in this process (see <see cref="Release"/>).</summary>

@@ -14,16 +14,15 @@ public class SelftestCommandTests
         Assert.Contains("PASS  resolver", r.Stdout, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [NoCudaDriverFact]
     public void SelftestCuda_WithoutDriver_FailsTheDriverCheckAndSkipsTheRest()
     {
-        if (CudaDriver.IsInstalled) return;   // on the GPU host the [CudaFact] selftest covers it
         var r = CliRunner.InProcess("selftest", "--device", "cuda", "--json");
         Assert.Equal(1, r.ExitCode);
         using var doc = JsonDocument.Parse(r.Stdout);
         Assert.False(doc.RootElement.GetProperty("passed").GetBoolean());
         var checks = doc.RootElement.GetProperty("checks").EnumerateArray().ToList();
-        Assert.Equal(["driver", "nvrtc", "launch", "graph", "bandwidth", "cleanup"], checks.Select(c => c.GetProperty("check").GetString()));
+        Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "cleanup"], checks.Select(c => c.GetProperty("check").GetString()));
         Assert.Equal("fail", checks[0].GetProperty("status").GetString());
         Assert.Contains("libcuda.so.1", checks[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.All(checks.Skip(1), c => Assert.Equal("skip", c.GetProperty("status").GetString()));
@@ -51,10 +50,9 @@ public class SelftestCommandTests
         }
     }
 
-    [Fact]
+    [NoCudaDriverFact]
     public void SystemInfoText_WithoutDriver_SaysSo()
     {
-        if (CudaDriver.IsInstalled) return;
         var r = CliRunner.InProcess("system-info");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("nvidia driver: not found", r.Stdout, StringComparison.Ordinal);

@@ -1,6 +1,8 @@
 using LlCuda.Cuda;
 using LlCuda.Cuda.Interop;
 
+using LlCuda.Tests.Support;
+
 namespace LlCuda.Tests.Cuda;
 
 public class CudaLibrariesTests
@@ -94,10 +96,9 @@ public class CudaLibrariesTests
         Assert.Contains("libc.so.6", detail, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [NoCudaDriverFact]
     public void DriverProbe_OnAMachineWithoutTheDriver_SaysInstallTheNvidiaDriver()
     {
-        if (CudaDriver.IsInstalled) return;   // the GPU host: covered by the [CudaFact] tests
         Assert.False(CudaDriver.TryInitialize(out string reason));
         Assert.Contains("libcuda.so.1", reason, StringComparison.Ordinal);
         Assert.Contains("install the NVIDIA driver", reason, StringComparison.Ordinal);

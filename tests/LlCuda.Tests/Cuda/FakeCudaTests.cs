@@ -86,10 +86,11 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
         var checks = Checks(r, out bool passed);
         Assert.True(passed);
-        Assert.Equal(["driver", "nvrtc", "launch", "graph", "bandwidth", "cleanup"], checks.Select(c => c.GetProperty("check").GetString()));
+        Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "cleanup"], checks.Select(c => c.GetProperty("check").GetString()));
         Assert.All(checks, c => Assert.Equal("pass", c.GetProperty("status").GetString()));
         Assert.Contains("for sm_90 (CUBIN", checks[1].GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.True(checks[4].GetProperty("value").GetDouble() > 0);
+        Assert.True(checks.Single(c => c.GetProperty("check").GetString() == "bandwidth").GetProperty("value").GetDouble() > 0);
+        Assert.Contains("every element exact", checks.Single(c => c.GetProperty("check").GetString() == "cublas").GetProperty("detail").GetString(), StringComparison.Ordinal);
         // The fake reports anything not released (memory, streams, events, modules, graphs, context) at exit.
         Assert.DoesNotContain("leaked", r.Stderr, StringComparison.Ordinal);
     }

@@ -15,6 +15,18 @@ public sealed class CudaFactAttribute : FactAttribute
     }
 }
 
+/// <summary>
+/// A fact about the messages a machine without the NVIDIA driver gets; skips where the driver
+/// is installed (the GPU host), where [CudaFact] tests cover the other side.
+/// </summary>
+public sealed class NoCudaDriverFactAttribute : FactAttribute
+{
+    public NoCudaDriverFactAttribute()
+    {
+        if (CudaDriver.IsInstalled) Skip = "the NVIDIA driver is installed: this test checks what a machine without it reports";
+    }
+}
+
 /// <summary>Whether this machine can run GPU tests, decided once per test run.</summary>
 public static class CudaTestEnvironment
 {

@@ -46,7 +46,7 @@ internal static unsafe partial class CudaDriverApi
     public const int ErrorNotReady = 600;
     public const int ErrorIllegalAddress = 700;       // first sticky error
     public const int ErrorLaunchOutOfResources = 701;
-    public const int ErrorLaunchFailed = 719;         // last sticky error is 720 (cooperative launch too large is 720)
+    public const int ErrorLaunchFailed = 719;         // sticky errors span 700..720
     public const int ErrorSystemDriverMismatch = 803;
     public const int ErrorCompatNotSupportedOnDevice = 804;
     public const int ErrorStreamCaptureUnsupported = 900;

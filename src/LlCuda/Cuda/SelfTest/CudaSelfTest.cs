@@ -25,18 +25,20 @@ public sealed record SelfTestOptions(int DeviceOrdinal = 0, long BandwidthBytes 
 /// <summary>
 /// `llcuda selftest --device cuda`: checks, in order, that the driver sees the GPU, NVRTC
 /// compiles for it (and the kernel cache answers the second time), a kernel launches and
-/// computes exact results, a CUDA graph replays, and measures copy bandwidth. Each check is
+/// computes exact results, a CUDA graph replays, cuBLAS multiplies fp16 matrices exactly, and
+/// measures copy bandwidth. Each check is
 /// one result line; a check whose prerequisite failed is skipped, and no check throws.
 /// Not thread-safe (one run at a time per process is the intended use).
 /// </summary>
 public static partial class CudaSelfTest
 {
     /// <summary>The check names, in run order.</summary>
-    public static IReadOnlyList<string> CheckNames { get; } = ["driver", "nvrtc", "launch", "graph", "bandwidth", "cleanup"];
+    public static IReadOnlyList<string> CheckNames { get; } = ["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "cleanup"];
 
     /// <summary>Runs every check; <paramref name="progress"/> sees each result as it is decided.</summary>
     public static IReadOnlyList<SelfTestResult> Run(SelfTestOptions options, Action<SelfTestResult>? progress = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BandwidthRepetitions, 1);
         var results = new List<SelfTestResult>();
         void Report(SelfTestResult r)
         {
@@ -74,6 +76,7 @@ public static partial class CudaSelfTest
                 var compiler = new KernelCompiler(context);
                 Report(Check("launch", () => CheckLaunch(context, compiler)));
                 Report(Check("graph", () => CheckGraph(context, compiler)));
+                Report(Check("cublas", () => CheckCublas(context)));
                 Report(Check("bandwidth", () => CheckBandwidth(context, compiler, options)));
             }
         }

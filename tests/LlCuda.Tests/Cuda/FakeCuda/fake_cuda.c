@@ -19,6 +19,7 @@
 typedef unsigned long long CUdeviceptr;
 typedef int CUresult;
 
+static long live_blas;
 static long live_allocs, live_streams, live_events, live_modules, live_graphs, live_execs, live_host, ctx_refs;
 static char fake_context;
 
@@ -31,6 +32,7 @@ __attribute__((destructor)) static void report_leaks(void)
     if (live_modules) fprintf(stderr, "fake-cuda: %ld modules leaked\n", live_modules);
     if (live_graphs || live_execs) fprintf(stderr, "fake-cuda: %ld graphs and %ld graph execs leaked\n", live_graphs, live_execs);
     if (ctx_refs) fprintf(stderr, "fake-cuda: %ld primary context references leaked\n", ctx_refs);
+    if (live_blas) fprintf(stderr, "fake-cuda: %ld cuBLAS handles leaked\n", live_blas);
 }
 
 // ---- driver: init, devices, context ----------------------------------------------------------
@@ -321,6 +323,32 @@ int nvrtcDestroyProgram(void **prog)
 }
 const char *nvrtcGetErrorString(int r) { return r == 0 ? "NVRTC_SUCCESS" : r == 6 ? "NVRTC_ERROR_COMPILATION" : "NVRTC_ERROR"; }
 
-// ---- cuBLAS (version only) -----------------------------------------------------------------------
+// ---- cuBLAS: handles and an fp16 x fp16 -> fp32 GEMM ----------------------------------------------
 
 int cublasGetProperty(int type, int *value) { *value = type == 0 ? 13 : type == 1 ? 0 : 1; return 0; }
+int cublasCreate_v2(void **h) { *h = malloc(1); live_blas++; return 0; }
+int cublasDestroy_v2(void *h) { if (!h) return 1; free(h); live_blas--; return 0; }
+int cublasSetStream_v2(void *h, void *s) { (void)s; return h ? 0 : 1; }
+int cublasSetMathMode(void *h, int mode) { return !h ? 1 : (mode == 0 || mode == 2 || mode == 3) ? 0 : 7; }
+const char *cublasGetStatusName(int status) { return status == 0 ? "CUBLAS_STATUS_SUCCESS" : "CUBLAS_STATUS_NOT_SUPPORTED"; }
+const char *cublasGetStatusString(int status) { return status == 0 ? "success" : "the functionality requested is not supported"; }
+
+// Column-major, as cuBLAS: op(A) is m x k, op(B) is k x n. C is not read when beta is 0.
+int cublasGemmEx(void *h, int ta, int tb, int m, int n, int k, const void *alpha, const void *A, int at, int lda,
+                 const void *B, int bt, int ldb, const void *beta, void *C, int ct, int ldc, int compute, int algo)
+{
+    (void)algo;
+    if (!h) return 1;
+    if (at != 2 || bt != 2 || ct != 0 || compute != 68 || ta < 0 || ta > 1 || tb < 0 || tb > 1) return 15;
+    if (lda < (ta ? k : m) || ldb < (tb ? n : k) || ldc < m) return 7;
+    const _Float16 *a = A, *b = B;
+    float *c = C, al = *(const float *)alpha, be = *(const float *)beta;
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < m; i++) {
+            float sum = 0;
+            for (int p = 0; p < k; p++)
+                sum += (float)(ta ? a[p + (size_t)i * lda] : a[i + (size_t)p * lda]) * (float)(tb ? b[j + (size_t)p * ldb] : b[p + (size_t)j * ldb]);
+            c[i + (size_t)j * ldc] = al * sum + (be == 0 ? 0 : be * c[i + (size_t)j * ldc]);
+        }
+    return 0;
+}

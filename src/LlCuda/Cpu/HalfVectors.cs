@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LlCuda.Cpu;
 
@@ -45,6 +46,15 @@ internal static class HalfVectors
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> WidenFinite(Vector512<int> signExtended) =>
         ((signExtended << 13) & Vector512.Create(unchecked((int)0x8FFF_E000))).AsSingle() * Vector512.Create(Rebias);
+
+    /// <summary>
+    /// Eight finite fp16 values at <paramref name="p"/> widened and multiplied by
+    /// <paramref name="scale"/>, with the 2^112 rebias folded into that one multiply (exact:
+    /// a power of two). For block scales times an activation scale in the packed kernels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<float> WidenFiniteScaled(short* p, float scale) =>
+        ((Avx2.ConvertToVector256Int32(p) << 13) & Vector256.Create(unchecked((int)0x8FFF_E000))).AsSingle() * Vector256.Create(scale * Rebias);
 
     /// <summary>8-lane <see cref="WidenFinite(Vector512{int})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -56,17 +56,7 @@ public class CpuMatMulTests : IDisposable
             {
                 // interleaved false: the per-row kernels (4- and 8-token tiles) at every n.
                 float[] got = Run(type, w, rows, cols, x, n, path, _pool2, interleaved);
-                for (int t = 0; t < n; t++)
-                    for (int r = 0; r < rows; r++)
-                    {
-                        // Same integer sums; only the order of the fp32 adds may differ.
-                        double abs = 0;
-                        for (int c = 0; c < cols; c++) abs += Math.Abs((double)wf[r * cols + c] * x[t * cols + c]);
-                        double tol = 1e-5 * abs + 1e-6;
-                        float e = expected[t * rows + r], g = got[t * rows + r];
-                        Assert.True(Math.Abs(e - g) <= tol,
-                            $"{type} {path} interleaved={interleaved} rows={rows} cols={cols} n={n} [t={t}, r={r}]: {g} vs scalar {e} (tol {tol})");
-                    }
+                CpuTestData.AssertSameProducts(expected, got, wf, x, rows, cols, n, $"{type} {path} interleaved={interleaved} vs scalar:");
             }
         }
     }

@@ -122,4 +122,23 @@ static class CpuTestData
         }
         return (codes, scales, sums);
     }
+
+    /// <summary>
+    /// Asserts got[t, r] == expected[t, r] within 1e-5 of sum |w[r, c] * x[t, c]| (+1e-6): the
+    /// same integer sums, with only the order of the fp32 adds allowed to differ.
+    /// </summary>
+    /// <param name="wf">[rows, cols] dequantized weights.</param>
+    /// <param name="x">[n, cols] activations.</param>
+    public static void AssertSameProducts(float[] expected, float[] got, float[] wf, float[] x, int rows, int cols, int n, string label)
+    {
+        for (int t = 0; t < n; t++)
+            for (int r = 0; r < rows; r++)
+            {
+                double abs = 0;
+                for (int c = 0; c < cols; c++) abs += Math.Abs((double)wf[r * cols + c] * x[t * cols + c]);
+                double tol = 1e-5 * abs + 1e-6;
+                float e = expected[t * rows + r], g = got[t * rows + r];
+                Assert.True(Math.Abs(e - g) <= tol, $"{label} rows={rows} cols={cols} n={n} [t={t}, r={r}]: {g} vs {e} (tol {tol})");
+            }
+    }
 }

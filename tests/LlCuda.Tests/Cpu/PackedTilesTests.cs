@@ -56,16 +56,7 @@ public sealed class PackedTilesTests : IDisposable
                     {
                         var got = new float[n * rows];
                         CpuMatMul.MatMul(tiles, x, n, got, _scratch, _pool, path, minTokens);
-                        for (int t = 0; t < n; t++)
-                            for (int r = 0; r < rows; r++)
-                            {
-                                double abs = 0;
-                                for (int c = 0; c < cols; c++) abs += Math.Abs((double)wf[r * cols + c] * x[t * cols + c]);
-                                double tol = 1e-5 * abs + 1e-6;
-                                float e = expected[t * rows + r], g = got[t * rows + r];
-                                Assert.True(Math.Abs(e - g) <= tol,
-                                    $"{type} {path} minTokens={minTokens} rows={rows} cols={cols} n={n} [t={t}, r={r}]: {g} vs {e} (tol {tol})");
-                            }
+                        CpuTestData.AssertSameProducts(expected, got, wf, x, rows, cols, n, $"{type} {path} minTokens={minTokens} vs row-layout scalar:");
                     }
             }
         }

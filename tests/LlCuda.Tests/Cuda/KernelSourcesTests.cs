@@ -4,9 +4,11 @@ namespace LlCuda.Tests.Cuda;
 
 public class KernelSourcesTests
 {
-    // STYLE.md: every .cu file starts with a header giving inputs and outputs, the thread
-    // mapping, shared memory use, and the bytes and FLOPs it moves.
-    static readonly string[] RequiredSections = ["Inputs and outputs", "Thread mapping", "Shared memory", "Bytes and FLOPs"];
+    // STYLE.md: every .cu file starts with a header giving inputs and outputs (shape, type,
+    // layout), how threads map onto elements, shared memory use, and the bytes and FLOPs it
+    // moves; the kernels share one form for it: "// Inputs:", "// Outputs:", "// Threads:",
+    // "// Shared memory:", "// Bytes:" lines, FLOPs stated in the header.
+    static readonly string[] RequiredSections = ["// Inputs:", "// Outputs:", "// Threads:", "// Shared memory:", "// Bytes:"];
 
     public static TheoryData<string> Kernels => [.. KernelSources.Names];
 
@@ -31,10 +33,13 @@ public class KernelSourcesTests
     {
         string source = KernelSources.Read(fileName);
         var header = source.ReplaceLineEndings("\n").Split('\n').TakeWhile(l => l.StartsWith("//", StringComparison.Ordinal) || l.Length == 0).ToList();
-        Assert.StartsWith($"// {fileName}:", header[0], StringComparison.Ordinal);
-        string text = string.Join('\n', header);
+        // First line: "// kernel_name: what it computes", naming a kernel the file defines.
+        Assert.Matches(@"^// [a-z0-9_]+: \S", header[0]);
+        string kernel = header[0][3..header[0].IndexOf(':', StringComparison.Ordinal)];
+        Assert.Matches($@"__global__\s+void\s+(__launch_bounds__\([^)]*\)\s+)?{kernel}\s*\(", source);
         foreach (var section in RequiredSections)
-            Assert.True(text.Contains($"// {section}", StringComparison.Ordinal), $"{fileName}: header lacks the '{section}' section");
+            Assert.True(header.Any(l => l.StartsWith(section, StringComparison.Ordinal)), $"{fileName}: header lacks a '{section}' line");
+        Assert.True(header.Any(l => l.Contains("FLOPs", StringComparison.Ordinal)), $"{fileName}: header does not state its FLOPs");
     }
 
     [Theory]

@@ -202,8 +202,9 @@ internal static unsafe partial class Interleaved
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<sbyte> Broadcast4x8(sbyte* p) => Vector256.Create(*(int*)p).AsSByte();
 
+    /// <summary>Stores the first <paramref name="rows"/> of 16 results held as rows 0-7 (lo) and 8-15 (hi).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store256(Vector256<float> lo, Vector256<float> hi, float* y, int rows)
+    internal static void Store256(Vector256<float> lo, Vector256<float> hi, float* y, int rows)
     {
         if (rows == Rows)
         {

@@ -25,7 +25,6 @@ internal static unsafe class PackedQ4_0
     public const int Rows = 16;
     public const int BlockBytes = 288;
     const int CodeBytes = 256;
-    const float Rebias = 5.192296858534828e33f; // 2^112, see HalfVectors.WidenFinite
 
     /// <summary>Bytes of a packed [rows, cols] matrix (whole tiles).</summary>
     public static long Bytes(int rows, int cols) => (long)((rows + Rows - 1) / Rows) * (cols / 32) * BlockBytes;
@@ -100,7 +99,6 @@ internal static unsafe class PackedQ4_0
         int* offsetSums = a->OffsetSumsOf(t);
         var m4 = Vector256.Create((byte)0x0F);
         var ones = Vector256.Create((short)1);
-        var signMask = Vector256.Create(unchecked((int)0x8FFF_E000));
         Vector256<float> accLo = default, accHi = default;
         byte* blk = tile;
         for (int b = 0; b < blocks; b++, blk += BlockBytes, x += 32)
@@ -140,24 +138,12 @@ internal static unsafe class PackedQ4_0
                 hi = Avx2.MultiplyAddAdjacent(ph16, ones);
             }
             var off = Vector256.Create(offsetSums[b]);
-            // fp16 scales widened in place (finite values), the 2^112 rebias folded into dy.
-            var s16 = Avx2.ConvertToVector256Int32((short*)(blk + CodeBytes));
-            var s16h = Avx2.ConvertToVector256Int32((short*)(blk + CodeBytes + 16));
-            var vdy = Vector256.Create(dy[b] * Rebias);
-            var dwLo = ((s16 << 13) & signMask).AsSingle() * vdy;
-            var dwHi = ((s16h << 13) & signMask).AsSingle() * vdy;
+            var dwLo = HalfVectors.WidenFiniteScaled((short*)(blk + CodeBytes), dy[b]);
+            var dwHi = HalfVectors.WidenFiniteScaled((short*)(blk + CodeBytes + 16), dy[b]);
             accLo = Fma.MultiplyAdd(Avx.ConvertToVector256Single(lo - off), dwLo, accLo);
             accHi = Fma.MultiplyAdd(Avx.ConvertToVector256Single(hi - off), dwHi, accHi);
         }
-        if (rows == Rows)
-        {
-            accLo.Store(y);
-            accHi.Store(y + 8);
-        }
-        else
-        {
-            for (int r = 0; r < rows; r++) y[r] = r < 8 ? accLo.GetElement(r) : accHi.GetElement(r - 8);
-        }
+        Interleaved.Store256(accLo, accHi, y, rows);
     }
 
     /// <summary>

@@ -25,7 +25,6 @@ internal static unsafe class PackedQ4_K
     public const int Rows = 16;
     public const int BlockBytes = 2368;
     const int ScalesAt = 2048, MinsAt = 2176, DAt = 2304, DminAt = 2336;
-    const float Rebias = 5.192296858534828e33f; // 2^112, see HalfVectors.WidenFinite
 
     public static long Bytes(int rows, int cols) => (long)((rows + Rows - 1) / Rows) * (cols / 256) * BlockBytes;
 
@@ -109,7 +108,6 @@ internal static unsafe class PackedQ4_K
         short* bsums = a->SumsOf(t);
         var m4 = Vector256.Create((byte)0x0F);
         var ones = Vector256.Create((short)1);
-        var signMask = Vector256.Create(unchecked((int)0x8FFF_E000));
         Vector256<float> fLo = default, fHi = default;
         byte* o = tile;
         for (int s = 0; s < supers; s++, o += BlockBytes, x += 256, bsums += 16)
@@ -167,25 +165,16 @@ internal static unsafe class PackedQ4_K
                 mLo += Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(o + MinsAt + 16 * j), ysum);
                 mHi += Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(o + MinsAt + 16 * j + 8), ysum);
             }
-            var vdy = Vector256.Create(dy[s] * Rebias);
-            var dLo = ((Avx2.ConvertToVector256Int32((short*)(o + DAt)) << 13) & signMask).AsSingle() * vdy;
-            var dHi = ((Avx2.ConvertToVector256Int32((short*)(o + DAt + 16)) << 13) & signMask).AsSingle() * vdy;
-            var nLo = ((Avx2.ConvertToVector256Int32((short*)(o + DminAt)) << 13) & signMask).AsSingle() * vdy;
-            var nHi = ((Avx2.ConvertToVector256Int32((short*)(o + DminAt + 16)) << 13) & signMask).AsSingle() * vdy;
+            var dLo = HalfVectors.WidenFiniteScaled((short*)(o + DAt), dy[s]);
+            var dHi = HalfVectors.WidenFiniteScaled((short*)(o + DAt + 16), dy[s]);
+            var nLo = HalfVectors.WidenFiniteScaled((short*)(o + DminAt), dy[s]);
+            var nHi = HalfVectors.WidenFiniteScaled((short*)(o + DminAt + 16), dy[s]);
             fLo = Fma.MultiplyAdd(Avx.ConvertToVector256Single(accLo), dLo, fLo);
             fHi = Fma.MultiplyAdd(Avx.ConvertToVector256Single(accHi), dHi, fHi);
             fLo = Fma.MultiplyAddNegated(Avx.ConvertToVector256Single(mLo), nLo, fLo);
             fHi = Fma.MultiplyAddNegated(Avx.ConvertToVector256Single(mHi), nHi, fHi);
         }
-        if (rows == Rows)
-        {
-            fLo.Store(y);
-            fHi.Store(y + 8);
-        }
-        else
-        {
-            for (int r = 0; r < rows; r++) y[r] = r < 8 ? fLo.GetElement(r) : fHi.GetElement(r - 8);
-        }
+        Interleaved.Store256(fLo, fHi, y, rows);
     }
 
     /// <summary>Expands one packed tile into <see cref="Interleaved"/>'s K-quant prefill tile (layout in Interleaved.KQuants.cs).</summary>

@@ -13,8 +13,6 @@ namespace LlCuda.Cpu;
 // the same result up to the order of the fp32 adds.
 internal static unsafe partial class QuantDot
 {
-    static readonly int KPrefetch = int.Parse(Environment.GetEnvironmentVariable("KPF") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static float KRow256<TBlock, TIsa>(byte* w, ActivationRows* a, int t) where TBlock : struct, IKBlock where TIsa : struct, IIsa
     {
@@ -22,11 +20,9 @@ internal static unsafe partial class QuantDot
         sbyte* c = a->CodesOf(t);
         float* dy = a->ScalesOf(t);
         short* bsums = a->SumsOf(t);
-        var m4 = Vector256.Create((byte)0x0F);
         Vector256<float> f = default, m = default;
         for (int b = 0; b < blocks; b++, w += TBlock.BlockBytes, c += 256, bsums += 16)
         {
-            if (KPrefetch > 0) Sse.Prefetch0(w + KPrefetch);
             Vector256<int> even = default, odd = default;
             Vector256<short> minsOrScales;
             float d, dmin = 0;
@@ -38,21 +34,9 @@ internal static unsafe partial class QuantDot
                 var sc8 = Widen8(sc);
                 var both = Vector256.Create(sc8, sc8).AsByte();
                 minsOrScales = PairUp(Widen8(mn));
-                bool five = typeof(TBlock) == typeof(Q5_KBlock);
-                byte* qs = w + (five ? 48 : 16);
-                var qh = five ? Vector256.Load(w + 16) : default;
                 for (int p = 0; p < 4; p++)
                 {
-                    var q = Vector256.Load(qs + 32 * p);
-                    var lo = q & m4;
-                    var hi = Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & m4;
-                    if (five)
-                    {
-                        var bitLo = Vector256.Create((byte)(1 << (2 * p)));
-                        var bitHi = Vector256.Create((byte)(2 << (2 * p)));
-                        lo |= Vector256.Equals(qh & bitLo, bitLo) & Vector256.Create((byte)0x10);
-                        hi |= Vector256.Equals(qh & bitHi, bitHi) & Vector256.Create((byte)0x10);
-                    }
+                    KCodePair<TBlock>(w, p, out var lo, out var hi);
                     even = ScaledProducts<TIsa>(even, lo, c + 64 * p, Avx2.Shuffle(both, PairIndex(2 * p)).AsInt16());
                     odd = ScaledProducts<TIsa>(odd, hi, c + 64 * p + 32, Avx2.Shuffle(both, PairIndex(2 * p + 1)).AsInt16());
                 }
@@ -64,22 +48,15 @@ internal static unsafe partial class QuantDot
                 minsOrScales = Avx2.ConvertToVector256Int16(raw.AsSByte());
                 // Even scales in the low lane, odd in the high: vector k (sub-blocks 2k, 2k + 1) takes element k of each lane.
                 var split = Avx2.ConvertToVector256Int16(Ssse3.Shuffle(raw, EvenOdd).AsSByte()).AsByte();
-                var m30 = Vector256.Create((byte)0x30);
                 for (int h = 0; h < 2; h++)
                 {
-                    var qlA = Vector256.Load(w + 64 * h);
-                    var qlB = Vector256.Load(w + 64 * h + 32);
-                    var qh = Vector256.Load(w + 128 + 32 * h).AsUInt16();
+                    Q6Codes(w, h, out var c0, out var c1, out var c2, out var c3);
                     sbyte* ch = c + 128 * h;
                     int k = 4 * h;
-                    even = ScaledProducts<TIsa>(even, (qlA & m4) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & m30), ch,
-                        Avx2.Shuffle(split, PairIndex(k)).AsInt16());
-                    odd = ScaledProducts<TIsa>(odd, (qlB & m4) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & m30), ch + 32,
-                        Avx2.Shuffle(split, PairIndex(k + 1)).AsInt16());
-                    even = ScaledProducts<TIsa>(even, (Avx2.ShiftRightLogical(qlA.AsUInt16(), 4).AsByte() & m4) | (qh.AsByte() & m30), ch + 64,
-                        Avx2.Shuffle(split, PairIndex(k + 2)).AsInt16());
-                    odd = ScaledProducts<TIsa>(odd, (Avx2.ShiftRightLogical(qlB.AsUInt16(), 4).AsByte() & m4) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & m30), ch + 96,
-                        Avx2.Shuffle(split, PairIndex(k + 3)).AsInt16());
+                    even = ScaledProducts<TIsa>(even, c0, ch, Avx2.Shuffle(split, PairIndex(k)).AsInt16());
+                    odd = ScaledProducts<TIsa>(odd, c1, ch + 32, Avx2.Shuffle(split, PairIndex(k + 1)).AsInt16());
+                    even = ScaledProducts<TIsa>(even, c2, ch + 64, Avx2.Shuffle(split, PairIndex(k + 2)).AsInt16());
+                    odd = ScaledProducts<TIsa>(odd, c3, ch + 96, Avx2.Shuffle(split, PairIndex(k + 3)).AsInt16());
                 }
             }
             var acc = even + odd;

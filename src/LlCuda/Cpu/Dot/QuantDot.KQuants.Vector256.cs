@@ -71,42 +71,49 @@ internal static unsafe partial class QuantDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void KCodes256<TBlock>(byte* blk, Vector256<byte>* codes) where TBlock : struct, IKBlock
     {
-        var m4 = Vector256.Create((byte)0x0F);
         if (TBlock.HasMins)
         {
-            bool five = typeof(TBlock) == typeof(Q5_KBlock);
-            byte* qs = blk + (five ? 48 : 16);
-            var qh = five ? Vector256.Load(blk + 16) : default;
-            for (int p = 0; p < 4; p++)
-            {
-                var q = Vector256.Load(qs + 32 * p);
-                var lo = q & m4;
-                var hi = Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & m4;
-                if (five)
-                {
-                    var bitLo = Vector256.Create((byte)(1 << (2 * p)));
-                    var bitHi = Vector256.Create((byte)(2 << (2 * p)));
-                    lo |= Vector256.Equals(qh & bitLo, bitLo) & Vector256.Create((byte)0x10);
-                    hi |= Vector256.Equals(qh & bitHi, bitHi) & Vector256.Create((byte)0x10);
-                }
-                codes[2 * p] = lo;
-                codes[2 * p + 1] = hi;
-            }
+            for (int p = 0; p < 4; p++) KCodePair<TBlock>(blk, p, out codes[2 * p], out codes[2 * p + 1]);
         }
         else
         {
-            var m30 = Vector256.Create((byte)0x30);
-            for (int h = 0; h < 2; h++)
-            {
-                var qlA = Vector256.Load(blk + 64 * h);
-                var qlB = Vector256.Load(blk + 64 * h + 32);
-                var qh = Vector256.Load(blk + 128 + 32 * h).AsUInt16();
-                codes[4 * h] = (qlA & m4) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & m30);
-                codes[4 * h + 1] = (qlB & m4) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & m30);
-                codes[4 * h + 2] = (Avx2.ShiftRightLogical(qlA.AsUInt16(), 4).AsByte() & m4) | (qh.AsByte() & m30);
-                codes[4 * h + 3] = (Avx2.ShiftRightLogical(qlB.AsUInt16(), 4).AsByte() & m4) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & m30);
-            }
+            for (int h = 0; h < 2; h++) Q6Codes(blk, h, out codes[4 * h], out codes[4 * h + 1], out codes[4 * h + 2], out codes[4 * h + 3]);
         }
+    }
+
+    /// <summary>Q4_K/Q5_K: the codes of sub-blocks 2p (<paramref name="lo"/>) and 2p + 1 (<paramref name="hi"/>), 32 each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void KCodePair<TBlock>(byte* blk, int p, out Vector256<byte> lo, out Vector256<byte> hi) where TBlock : struct, IKBlock
+    {
+        var m4 = Vector256.Create((byte)0x0F);
+        bool five = typeof(TBlock) == typeof(Q5_KBlock);
+        var q = Vector256.Load(blk + (five ? 48 : 16) + 32 * p);
+        lo = q & m4;
+        hi = Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & m4;
+        if (five)
+        {
+            // The fifth bits: bit 2p of qh[i] for sub-block 2p, bit 2p + 1 for 2p + 1.
+            var qh = Vector256.Load(blk + 16);
+            var bitLo = Vector256.Create((byte)(1 << (2 * p)));
+            var bitHi = Vector256.Create((byte)(2 << (2 * p)));
+            lo |= Vector256.Equals(qh & bitLo, bitLo) & Vector256.Create((byte)0x10);
+            hi |= Vector256.Equals(qh & bitHi, bitHi) & Vector256.Create((byte)0x10);
+        }
+    }
+
+    /// <summary>Q6_K: the codes of weights 128h + 32k .. + 31 as c0..c3 (k = 0..3), 0..63 each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Q6Codes(byte* blk, int h, out Vector256<byte> c0, out Vector256<byte> c1, out Vector256<byte> c2, out Vector256<byte> c3)
+    {
+        var m4 = Vector256.Create((byte)0x0F);
+        var m30 = Vector256.Create((byte)0x30);
+        var qlA = Vector256.Load(blk + 64 * h);
+        var qlB = Vector256.Load(blk + 64 * h + 32);
+        var qh = Vector256.Load(blk + 128 + 32 * h).AsUInt16();
+        c0 = (qlA & m4) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & m30);
+        c1 = (qlB & m4) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & m30);
+        c2 = (Avx2.ShiftRightLogical(qlA.AsUInt16(), 4).AsByte() & m4) | (qh.AsByte() & m30);
+        c3 = (Avx2.ShiftRightLogical(qlB.AsUInt16(), 4).AsByte() & m4) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & m30);
     }
 
     /// <summary>pshufb control: int16 element <paramref name="j"/> of each 128-bit lane, in all eight of that lane's int16 slots.</summary>

@@ -47,8 +47,47 @@ public sealed class KernelCompiler
         var options = target.CompilerOptions();
         string key = KernelCache.Key(source, options, target.Architecture, compilerVersion);
         var clock = Stopwatch.StartNew();
-        byte[] image = _cache.GetOrCompile(key, () => Nvrtc.Compile(source, fileName, options, target.IsCubin).Image, out bool hit);
+        byte[] image = _cache.GetOrCompile(key, () => CompileWithHeaderFallback(source, fileName, options, target.IsCubin), out bool hit);
         return new KernelCompilation(fileName, target, image, hit, key, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Compiles with NVRTC's own (built-in) headers first. A kernel that includes a toolkit header
+    /// NVRTC does not carry (cuda_fp16.h in some versions) is compiled again with the toolkit's
+    /// include folder, when one is installed; the cache key stays that of the plain options, as the
+    /// folder only supplies what NVRTC lacked.
+    /// </summary>
+    static byte[] CompileWithHeaderFallback(string source, string fileName, IReadOnlyList<string> options, bool cubin)
+    {
+        try
+        {
+            return Nvrtc.Compile(source, fileName, options, cubin).Image;
+        }
+        catch (CudaException e) when (MissingHeader(e.Message))
+        {
+            if (ToolkitIncludeFolder() is not { } folder)
+                throw CudaException.Refused(CudaCheck.NvrtcLibrary, e.Call,
+                    $"{fileName} includes a CUDA header this NVRTC does not carry, and no CUDA include folder with cuda_fp16.h was found " +
+                    $"($CUDA_HOME/include, /usr/local/cuda/include): install the CUDA headers (e.g. 'apt install cuda-cudart-dev-13-0') or set CUDA_HOME ({e.Message})");
+            return Nvrtc.Compile(source, fileName, [.. options, $"--include-path={folder}"], cubin).Image;
+        }
+    }
+
+    // NVRTC's log line for an #include it cannot find: `catastrophic error: cannot open source file "cuda_fp16.h"`.
+    internal static bool MissingHeader(string message) => message.Contains("cannot open source file", StringComparison.Ordinal);
+
+    /// <summary>The first CUDA include folder that has cuda_fp16.h: $CUDA_HOME's, then /usr/local/cuda's.</summary>
+    internal static string? ToolkitIncludeFolder()
+    {
+        var candidates = new List<string>();
+        if (Environment.GetEnvironmentVariable("CUDA_HOME") is { Length: > 0 } home)
+        {
+            candidates.Add(Path.Combine(home, "include"));
+            candidates.Add(Path.Combine(home, "targets", "x86_64-linux", "include"));
+        }
+        candidates.Add("/usr/local/cuda/include");
+        candidates.Add("/usr/local/cuda/targets/x86_64-linux/include");
+        return candidates.FirstOrDefault(c => File.Exists(Path.Combine(c, "cuda_fp16.h")));
     }
 
     /// <summary>Compiles (or reads from the cache) and loads <paramref name="fileName"/>; the caller disposes the module.</summary>

@@ -28,9 +28,16 @@ public sealed class FakeCudaLibraries : IDisposable
         // One file serves all three sonames: each library only has its own symbols looked up.
         File.Copy(library, _dir.File("libnvrtc.so.13"));
         File.Copy(library, _dir.File("libcublas.so.13"));
+        // The fake NVRTC has no built-in cuda_fp16.h (like some real versions): CUDA_HOME points
+        // at a toolkit folder that has one, so the compiler's include-folder fallback is exercised.
+        Directory.CreateDirectory(Path.Combine(CudaHome, "include"));
+        File.WriteAllText(Path.Combine(CudaHome, "include", "cuda_fp16.h"), "// stand-in\n");
     }
 
     public string Folder => _dir.Path;
+
+    /// <summary>A CUDA_HOME whose include/ has cuda_fp16.h (and no libraries).</summary>
+    public string CudaHome => _dir.File("cuda-home");
 
     public void Dispose() => _dir.Dispose();
 }
@@ -62,7 +69,7 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
         {
             ["LD_LIBRARY_PATH"] = fake.Folder,
             ["LLCUDA_HOME"] = home,
-            ["CUDA_HOME"] = null,
+            ["CUDA_HOME"] = fake.CudaHome,
             ["LLCUDA_NVRTC_LIB"] = null,
             ["LLCUDA_CUBLAS_LIB"] = null,
             ["CUDA_VISIBLE_DEVICES"] = null,
@@ -88,7 +95,10 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
         Assert.True(passed);
         Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "cleanup"], checks.Select(c => c.GetProperty("check").GetString()));
         Assert.All(checks, c => Assert.Equal("pass", c.GetProperty("status").GetString()));
-        Assert.Contains("for sm_90 (CUBIN", checks[1].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        string nvrtc = checks[1].GetProperty("detail").GetString()!;
+        Assert.Contains("for sm_90 (CUBIN", nvrtc, StringComparison.Ordinal);
+        // matvec_q4_0.cu includes cuda_fp16.h, which the fake NVRTC finds only through the fallback.
+        Assert.Contains("matvec_q4_0.cu", nvrtc, StringComparison.Ordinal);
         Assert.True(checks.Single(c => c.GetProperty("check").GetString() == "bandwidth").GetProperty("value").GetDouble() > 0);
         Assert.Contains("every element exact", checks.Single(c => c.GetProperty("check").GetString() == "cublas").GetProperty("detail").GetString(), StringComparison.Ordinal);
         // The fake reports anything not released (memory, streams, events, modules, graphs, context) at exit.
@@ -148,7 +158,7 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
         Assert.Equal(0, Run(home.Path, ["selftest", "--device", "cuda"]).ExitCode);
         string folder = Path.Combine(home.Path, "cache", "kernels");
         var files = Directory.GetFiles(folder, "*.cubin");
-        Assert.Equal(2, files.Length);   // copy.cu and vector_add.cu
+        Assert.Equal(2, files.Length);   // vector_add.cu and copy.cu (the nvrtc check compiles into a folder of its own)
         var good = files.ToDictionary(f => f, File.ReadAllBytes);
         foreach (var f in files) File.WriteAllBytes(f, good[f][..^10]);
 

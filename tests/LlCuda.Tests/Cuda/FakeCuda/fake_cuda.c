@@ -294,9 +294,17 @@ int nvrtcCompileProgram(void *prog, int n, const char *const *options)
 {
     Program *p = prog;
     const char *arch = NULL;
-    for (int i = 0; i < n; i++)
+    int include_path = 0;
+    for (int i = 0; i < n; i++) {
         if (strncmp(options[i], "--gpu-architecture=", 19) == 0) arch = options[i] + 19;
+        if (strncmp(options[i], "--include-path=", 15) == 0) include_path = 1;
+    }
     if (!arch) { p->log = "error: no --gpu-architecture option"; return 5; }
+    // Plays an NVRTC without a built-in cuda_fp16.h: it needs the toolkit's include folder.
+    if (strstr(p->source, "#include <cuda_fp16.h>") && !include_path) {
+        p->log = "kernel.cu(20): catastrophic error: cannot open source file \"cuda_fp16.h\"";
+        return 6;
+    }
     if (strstr(p->source, "__global__") == NULL) { p->log = "error: no kernel in the source"; return 6; }
     size_t len = strlen(magic) + strlen(arch) + 1 + strlen(p->source);
     p->image = malloc(len + 1);

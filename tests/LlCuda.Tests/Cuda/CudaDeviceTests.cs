@@ -90,6 +90,19 @@ public class CudaDeviceTests
     }
 
     [CudaFact]
+    public void EveryEmbeddedKernel_CompilesAndLoadsForThisGpu()
+    {
+        using var context = CudaContext.Open(0);
+        using var cache = new ScratchDirectory();
+        var compiler = new KernelCompiler(context, cache.Path);
+        foreach (var name in KernelSources.Names)
+        {
+            using var module = compiler.Load(name);
+            Assert.NotNull(module);
+        }
+    }
+
+    [CudaFact]
     public void GetKernel_UnknownName_NamesTheKernelAndTheFile()
     {
         using var context = CudaContext.Open(0);

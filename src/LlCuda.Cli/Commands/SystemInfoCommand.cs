@@ -59,7 +59,7 @@ internal static class SystemInfoCommand
         if (cuda.DriverVersion is null && !cuda.DriverUsable) o.WriteLine($"nvidia driver: not found ({cuda.DriverProblem})");
         else
         {
-            o.WriteLine($"nvidia driver: supports CUDA {cuda.DriverVersion ?? "?"}");
+            o.WriteLine($"nvidia driver: {cuda.KernelModuleVersion ?? "version unknown"}, supports CUDA {cuda.DriverVersion ?? "?"}");
             if (!cuda.DriverUsable) o.WriteLine($"gpus: none usable ({cuda.DriverProblem})");
             foreach (var g in cuda.Gpus)
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -76,6 +76,7 @@ internal static class SystemInfoCommand
         w.WriteBoolean("driver_found", cuda.DriverVersion is not null || cuda.DriverUsable);
         w.WriteBoolean("driver_usable", cuda.DriverUsable);
         WriteStringOrNull(w, "driver_cuda_version", cuda.DriverVersion);
+        WriteStringOrNull(w, "driver_version", cuda.KernelModuleVersion);
         WriteStringOrNull(w, "driver_problem", cuda.DriverProblem);
         w.WriteStartArray("gpus");
         foreach (var g in cuda.Gpus)

@@ -38,6 +38,39 @@ public static class CudaDriver
         }
     }
 
+    /// <summary>
+    /// The NVIDIA kernel module's version ("580.65.06") from /proc/driver/nvidia/version, or null
+    /// where there is none (no driver, a container without /proc/driver/nvidia). The driver API
+    /// only reports the CUDA version it supports; this is the number nvidia-smi shows.
+    /// </summary>
+    public static string? KernelModuleVersion
+    {
+        get
+        {
+            try
+            {
+                return ParseKernelModuleVersion(File.ReadAllText("/proc/driver/nvidia/version"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>The version from the text of /proc/driver/nvidia/version ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.65.06  Sun Jul 27 ..."); null if absent.</summary>
+    internal static string? ParseKernelModuleVersion(string text)
+    {
+        const string marker = "Kernel Module";
+        int at = text.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0) return null;
+        // The open module's line reads "... Open Kernel Module for x86_64  580.65.06 ...": take the
+        // first word after the marker that is a dotted number.
+        string line = text[(at + marker.Length)..].Split('\n')[0];
+        return line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(w => w.Contains('.', StringComparison.Ordinal) && w.All(c => char.IsAsciiDigit(c) || c == '.'));
+    }
+
     /// <summary>"13.0" for 13000.</summary>
     public static string FormatVersion(int version) => $"{version / 1000}.{version % 1000 / 10}";
 

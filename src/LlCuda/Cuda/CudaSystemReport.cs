@@ -4,13 +4,15 @@ namespace LlCuda.Cuda;
 /// <param name="FreeBytes">Free memory now; null when the device's context could not be opened.</param>
 public sealed record CudaGpuInfo(int Ordinal, string Name, ComputeCapability ComputeCapability, long TotalBytes, long? FreeBytes, int Multiprocessors);
 
+/// <param name="DriverVersion">The CUDA version the driver supports ("13.0"); null without a driver.</param>
+/// <param name="KernelModuleVersion">The NVIDIA kernel module's version ("580.65.06"), when /proc says.</param>
 /// <summary>
 /// What this machine offers the CUDA backend: the driver, its GPUs, NVRTC and cuBLAS, each
 /// either found (with versions) or with the one-line reason it is missing.
 /// <see cref="Collect"/> never throws, so system-info works on any machine.
 /// </summary>
 public sealed record CudaSystemReport(
-    string? DriverProblem, string? DriverVersion, IReadOnlyList<CudaGpuInfo> Gpus,
+    string? DriverProblem, string? DriverVersion, string? KernelModuleVersion, IReadOnlyList<CudaGpuInfo> Gpus,
     string? NvrtcVersion, string? NvrtcProblem, string? CublasVersion, string? CublasProblem)
 {
     /// <summary>True when libcuda.so.1 loaded and cuInit succeeded.</summary>
@@ -58,7 +60,7 @@ public sealed record CudaSystemReport(
         {
             cublasProblem = e.Message;
         }
-        return new CudaSystemReport(driverProblem, driverVersion, gpus, nvrtcVersion, nvrtcProblem, cublasVersion, cublasProblem);
+        return new CudaSystemReport(driverProblem, driverVersion, CudaDriver.KernelModuleVersion, gpus, nvrtcVersion, nvrtcProblem, cublasVersion, cublasProblem);
     }
 
     // Free memory needs a context; the primary one is retained and released right away.

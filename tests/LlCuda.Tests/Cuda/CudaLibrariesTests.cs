@@ -96,6 +96,16 @@ public class CudaLibrariesTests
         Assert.Contains("libc.so.6", detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.65.06  Sun Jul 27 06:54:38 UTC 2025\nGCC version:  gcc version 13.3.0\n", "580.65.06")]
+    [InlineData("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  570.133.20  Release Build\n", "570.133.20")]
+    [InlineData("NVRM version: NVIDIA UNIX x86_64 Kernel Module\n580.1\n", null)]
+    [InlineData("", null)]
+    public void ParseKernelModuleVersion_ReadsTheNumberAfterKernelModule(string text, string? expected)
+    {
+        Assert.Equal(expected, CudaDriver.ParseKernelModuleVersion(text));
+    }
+
     [NoCudaDriverFact]
     public void DriverProbe_OnAMachineWithoutTheDriver_SaysInstallTheNvidiaDriver()
     {

@@ -27,7 +27,8 @@ internal static class SelftestCommand
             Description = "MiB per buffer of the copy-bandwidth check (reduced to what fits in free memory)",
             DefaultValueFactory = _ => 1024,
         };
-        var command = new Command("selftest", "Check that llcuda's GPU backend works on this machine (driver, compiler, launches, graphs, bandwidth)") { device, gpu, bandwidthMib, json };
+        var quick = new Option<bool>("--quick") { Description = "Correctness only: a 64 MiB bandwidth copy and no kernel timing (for compute-sanitizer runs)" };
+        var command = new Command("selftest", "Check that llcuda's GPU backend works on this machine (driver, compiler, launches, graphs, bandwidth, matvec kernels)") { device, gpu, bandwidthMib, quick, json };
         command.SetAction(r => CommandRunner.Run(console, () =>
         {
             bool asJson = r.GetValue(json);
@@ -49,7 +50,8 @@ internal static class SelftestCommand
             else
             {
                 // Lines appear as checks finish (the bandwidth check takes a few seconds).
-                results = CudaSelfTest.Run(new SelfTestOptions(ordinal, BandwidthBytes: (long)mib << 20), progress);
+                bool fast = r.GetValue(quick);
+                results = CudaSelfTest.Run(new SelfTestOptions(ordinal, BandwidthBytes: (fast ? 64L : mib) << 20, TimeKernels: !fast), progress);
             }
             int failed = results.Count(x => x.Status != SelfTestStatus.Pass);
             if (asJson) WriteJson(console.Out, target, results);

@@ -89,11 +89,13 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
     public void Selftest_EveryCheckPasses_AndNothingLeaks()
     {
         using var home = new ScratchDirectory();
-        var r = Run(home.Path, ["selftest", "--device", "cuda", "--json"]);
+        var r = Run(home.Path, ["selftest", "--device", "cuda", "--quick", "--json"]);
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
         var checks = Checks(r, out bool passed);
         Assert.True(passed);
-        Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "cleanup"], checks.Select(c => c.GetProperty("check").GetString()));
+        // --quick: the emulated matvec kernels are exact but slow, so they are checked, not timed.
+        Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "matvec-q4_0", "matvec-q4_k", "matvec-q6_k", "cleanup"],
+            checks.Select(c => c.GetProperty("check").GetString()));
         Assert.All(checks, c => Assert.Equal("pass", c.GetProperty("status").GetString()));
         string nvrtc = checks[1].GetProperty("detail").GetString()!;
         Assert.Contains("for sm_90 (CUBIN", nvrtc, StringComparison.Ordinal);
@@ -129,7 +131,7 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
     public void Selftest_FaultingLaunch_NamesTheKernelAndTheFixAndExits1()
     {
         using var home = new ScratchDirectory();
-        var r = Run(home.Path, ["selftest", "--device", "cuda", "--json"], new() { ["FAKE_CUDA_FAIL_LAUNCH"] = "1" });
+        var r = Run(home.Path, ["selftest", "--device", "cuda", "--quick", "--json"], new() { ["FAKE_CUDA_FAIL_LAUNCH"] = "1" });
         Assert.Equal(1, r.ExitCode);
         var launch = Checks(r, out _).Single(c => c.GetProperty("check").GetString() == "launch");
         Assert.Equal("fail", launch.GetProperty("status").GetString());
@@ -145,7 +147,7 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
     public void Selftest_TooLittleFreeMemory_FailsTheBandwidthCheckSayingHowMuchIsNeeded()
     {
         using var home = new ScratchDirectory();
-        var r = Run(home.Path, ["selftest", "--device", "cuda", "--json"], new() { ["FAKE_CUDA_FREE_MIB"] = "100" });
+        var r = Run(home.Path, ["selftest", "--device", "cuda", "--quick", "--json"], new() { ["FAKE_CUDA_FREE_MIB"] = "100" });
         Assert.Equal(1, r.ExitCode);
         var bandwidth = Checks(r, out _).Single(c => c.GetProperty("check").GetString() == "bandwidth");
         Assert.Equal("only 100 MiB of GPU memory is free; the bandwidth check needs at least 384 MiB", bandwidth.GetProperty("detail").GetString());
@@ -155,14 +157,15 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
     public void Selftest_CorruptKernelCache_IsRecompiledAndRewritten()
     {
         using var home = new ScratchDirectory();
-        Assert.Equal(0, Run(home.Path, ["selftest", "--device", "cuda"]).ExitCode);
+        Assert.Equal(0, Run(home.Path, ["selftest", "--device", "cuda", "--quick"]).ExitCode);
         string folder = Path.Combine(home.Path, "cache", "kernels");
         var files = Directory.GetFiles(folder, "*.cubin");
-        Assert.Equal(2, files.Length);   // vector_add.cu and copy.cu (the nvrtc check compiles into a folder of its own)
+        // vector_add, copy, quantize_q8_1 and the three matvec kernels (the nvrtc check compiles into a folder of its own).
+        Assert.Equal(6, files.Length);
         var good = files.ToDictionary(f => f, File.ReadAllBytes);
         foreach (var f in files) File.WriteAllBytes(f, good[f][..^10]);
 
-        var r = Run(home.Path, ["selftest", "--device", "cuda"]);
+        var r = Run(home.Path, ["selftest", "--device", "cuda", "--quick"]);
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
         foreach (var f in files) Assert.Equal(good[f], File.ReadAllBytes(f));
     }

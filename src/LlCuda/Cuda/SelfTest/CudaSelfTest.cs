@@ -20,7 +20,8 @@ public sealed record SelfTestResult(string Check, SelfTestStatus Status, string 
 /// <param name="DeviceOrdinal">The GPU to test.</param>
 /// <param name="BandwidthBytes">Bytes per buffer of the copy-bandwidth check (source and destination each); reduced to what fits in free memory.</param>
 /// <param name="BandwidthRepetitions">Timed copies; the median is reported.</param>
-public sealed record SelfTestOptions(int DeviceOrdinal = 0, long BandwidthBytes = 1L << 30, int BandwidthRepetitions = 5);
+/// <param name="TimeKernels">Time the matvec kernels on 7B-shaped matrices (off under compute-sanitizer: correctness only).</param>
+public sealed record SelfTestOptions(int DeviceOrdinal = 0, long BandwidthBytes = 1L << 30, int BandwidthRepetitions = 5, bool TimeKernels = true);
 
 /// <summary>
 /// `llcuda selftest --device cuda`: checks, in order, that the driver sees the GPU, NVRTC
@@ -33,7 +34,7 @@ public sealed record SelfTestOptions(int DeviceOrdinal = 0, long BandwidthBytes 
 public static partial class CudaSelfTest
 {
     /// <summary>The check names, in run order.</summary>
-    public static IReadOnlyList<string> CheckNames { get; } = ["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "cleanup"];
+    public static IReadOnlyList<string> CheckNames { get; } = ["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "matvec-q4_0", "matvec-q4_k", "matvec-q6_k", "cleanup"];
 
     /// <summary>Runs every check; <paramref name="progress"/> sees each result as it is decided.</summary>
     public static IReadOnlyList<SelfTestResult> Run(SelfTestOptions options, Action<SelfTestResult>? progress = null)
@@ -77,7 +78,12 @@ public static partial class CudaSelfTest
                 Report(Check("launch", () => CheckLaunch(context, compiler)));
                 Report(Check("graph", () => CheckGraph(context, compiler)));
                 Report(Check("cublas", () => CheckCublas(context)));
-                Report(Check("bandwidth", () => CheckBandwidth(context, compiler, options)));
+                var bandwidth = Check("bandwidth", () => CheckBandwidth(context, compiler, options));
+                Report(bandwidth);
+                // Kernel rates are quoted as a share of the copy bandwidth just measured.
+                double copy = bandwidth.Value ?? double.NaN;
+                foreach (var type in MatVecTypes)
+                    Report(Check($"matvec-{type.ToString().ToLowerInvariant()}", () => CheckMatVec(context, compiler, type, copy, options.TimeKernels)));
             }
         }
         finally

@@ -99,7 +99,7 @@ CUresult cuMemFreeHost(void *p) { if (!p) return 1; free(p); live_host--; return
 
 // ---- streams, capture, graphs ------------------------------------------------------------------
 
-typedef struct { int kind; void *fn; unsigned grid, block; uint64_t args[8]; int nargs; CUdeviceptr dst; unsigned char value; size_t n; } Node;
+typedef struct { int kind; void *fn; unsigned grid, block; uint64_t args[12]; int nargs; CUdeviceptr dst; unsigned char value; size_t n; } Node;
 typedef struct { Node nodes[64]; int count; } Graph;
 typedef struct { int capturing; Graph *graph; } Stream;
 
@@ -168,6 +168,133 @@ static void copy_f4(unsigned grid, unsigned block, const uint64_t *a)
     memcpy((void *)(uintptr_t)a[1], (const void *)(uintptr_t)a[0], (size_t)a[2] * 16);
 }
 
+// The quantized matrix-vector kernels, emulated from what their .cu headers specify (one
+// output per row, x as Q8_1), so the host side's layouts and argument order are exercised.
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
+    if (exp == 0) { float f = (float)man / 16777216.0f; return sign ? -f : f; } // subnormal: man * 2^-24
+    bits = exp == 31 ? sign | 0x7F800000u | (man << 13) : sign | ((exp + 112) << 23) | (man << 13);
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+static void quantize_q8_1(unsigned grid, unsigned block, const uint64_t *a)
+{
+    (void)grid; (void)block;
+    const float *x = (const float *)(uintptr_t)a[0];
+    signed char *q = (signed char *)(uintptr_t)a[1];
+    float *ds = (float *)(uintptr_t)a[2];
+    int n = (int)a[3];
+    for (int b = 0; b < n / 32; b++)
+    {
+        float amax = 0;
+        for (int i = 0; i < 32; i++) { float v = x[32 * b + i] < 0 ? -x[32 * b + i] : x[32 * b + i]; if (v > amax) amax = v; }
+        float d = amax / 127.0f;
+        int sum = 0;
+        for (int i = 0; i < 32; i++)
+        {
+            int code = 0;
+            if (amax != 0) { float r = x[32 * b + i] / d; code = (int)__builtin_rintf(r); } // rintf: ties to even, as __float2int_rn
+            q[32 * b + i] = (signed char)code;
+            sum += code;
+        }
+        ds[2 * b] = d;
+        ds[2 * b + 1] = d * (float)sum;
+    }
+}
+static void matvec_q4_0(unsigned grid, unsigned block, const uint64_t *a)
+{
+    (void)grid; (void)block;
+    const unsigned char *qs = (const unsigned char *)(uintptr_t)a[0];
+    const uint16_t *d = (const uint16_t *)(uintptr_t)a[1];
+    const signed char *xq = (const signed char *)(uintptr_t)a[2];
+    const float *xds = (const float *)(uintptr_t)a[3];
+    float *y = (float *)(uintptr_t)a[4];
+    int rows = (int)a[5], blocks = (int)a[6];
+    for (int r = 0; r < rows; r++)
+    {
+        float acc = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            const unsigned char *q = qs + ((size_t)r * blocks + b) * 16;
+            int sumi = 0;
+            for (int j = 0; j < 16; j++) sumi += (q[j] & 15) * xq[32 * b + j] + (q[j] >> 4) * xq[32 * b + 16 + j];
+            acc += half_to_float(d[(size_t)r * blocks + b]) * (xds[2 * b] * (float)sumi - 8.0f * xds[2 * b + 1]);
+        }
+        y[r] = acc;
+    }
+}
+static void matvec_q4_k(unsigned grid, unsigned block, const uint64_t *a)
+{
+    (void)grid; (void)block;
+    const unsigned char *qs = (const unsigned char *)(uintptr_t)a[0], *meta = (const unsigned char *)(uintptr_t)a[1];
+    const signed char *xq = (const signed char *)(uintptr_t)a[2];
+    const float *xds = (const float *)(uintptr_t)a[3];
+    float *y = (float *)(uintptr_t)a[4];
+    int rows = (int)a[5], supers = (int)a[6];
+    for (int r = 0; r < rows; r++)
+    {
+        float acc = 0;
+        for (int sb = 0; sb < supers; sb++)
+        {
+            const unsigned char *m = meta + ((size_t)r * supers + sb) * 16, *s = m + 4;
+            const unsigned char *q = qs + ((size_t)r * supers + sb) * 128;
+            float d = half_to_float((uint16_t)(m[0] | m[1] << 8)), dmin = half_to_float((uint16_t)(m[2] | m[3] << 8));
+            for (int j = 0; j < 8; j++)
+            {
+                int sc, mn;
+                if (j < 4) { sc = s[j] & 63; mn = s[j + 4] & 63; }
+                else { sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4); mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4); }
+                int sumi = 0;
+                for (int i = 0; i < 32; i++)
+                {
+                    int code = j % 2 == 0 ? q[32 * (j / 2) + i] & 15 : q[32 * (j / 2) + i] >> 4;
+                    sumi += code * xq[256 * sb + 32 * j + i];
+                }
+                const float *x2 = xds + 2 * (8 * sb + j);
+                acc += d * (float)(sc * sumi) * x2[0] - dmin * (float)mn * x2[1];
+            }
+        }
+        y[r] = acc;
+    }
+}
+static void matvec_q6_k(unsigned grid, unsigned block, const uint64_t *a)
+{
+    (void)grid; (void)block;
+    const unsigned char *ql = (const unsigned char *)(uintptr_t)a[0], *qh = (const unsigned char *)(uintptr_t)a[1];
+    const signed char *sc = (const signed char *)(uintptr_t)a[2];
+    const uint16_t *d = (const uint16_t *)(uintptr_t)a[3];
+    const signed char *xq = (const signed char *)(uintptr_t)a[4];
+    const float *xds = (const float *)(uintptr_t)a[5];
+    float *y = (float *)(uintptr_t)a[6];
+    int rows = (int)a[7], supers = (int)a[8];
+    for (int r = 0; r < rows; r++)
+    {
+        float acc = 0;
+        for (int sb = 0; sb < supers; sb++)
+        {
+            size_t s = (size_t)r * supers + sb;
+            float part = 0;
+            for (int h = 0; h < 2; h++)
+                for (int k = 0; k < 4; k++)
+                    for (int half16 = 0; half16 < 2; half16++)
+                    {
+                        int sumi = 0;
+                        for (int l = 16 * half16; l < 16 * half16 + 16; l++)
+                        {
+                            unsigned char lo = ql[s * 128 + 64 * h + (k & 1) * 32 + l];
+                            int code = ((k >> 1) ? lo >> 4 : lo & 15) | (((qh[s * 64 + 32 * h + l] >> (2 * k)) & 3) << 4);
+                            sumi += (code - 32) * xq[256 * sb + 128 * h + 32 * k + l];
+                        }
+                        part += (float)(sc[s * 16 + 8 * h + half16 + 2 * k] * sumi) * xds[2 * (8 * sb + 4 * h + k)];
+                    }
+            acc += half_to_float(d[s]) * part;
+        }
+        y[r] = acc;
+    }
+}
+
 static const char magic[] = "FAKECUBIN\n";
 
 CUresult cuModuleLoadData(void **module, const void *image)
@@ -182,6 +309,10 @@ CUresult cuModuleGetFunction(void **fn, void *module, const char *name)
     if (!module) return 400;
     if (strcmp(name, "vector_add") == 0) { *fn = (void *)vector_add; return 0; }
     if (strcmp(name, "copy_f4") == 0) { *fn = (void *)copy_f4; return 0; }
+    if (strcmp(name, "quantize_q8_1") == 0) { *fn = (void *)quantize_q8_1; return 0; }
+    if (strcmp(name, "matvec_q4_0") == 0) { *fn = (void *)matvec_q4_0; return 0; }
+    if (strcmp(name, "matvec_q4_k") == 0) { *fn = (void *)matvec_q4_k; return 0; }
+    if (strcmp(name, "matvec_q6_k") == 0) { *fn = (void *)matvec_q6_k; return 0; }
     return 500;
 }
 CUresult cuModuleUnload(void *module) { if (!module) return 400; free(module); live_modules--; return 0; }
@@ -199,8 +330,11 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigne
     (void)shared;
     if (getenv("FAKE_CUDA_FAIL_LAUNCH")) return 700;
     if (!fn || extra || gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > 1024 || gx == 0) return 1;
-    Node n = { .kind = 1, .fn = fn, .grid = gx, .block = bx, .nargs = fn == (void *)vector_add ? 4 : 3 };
-    for (int i = 0; i < n.nargs; i++) memcpy(&n.args[i], params[i], 8);   // every parameter of both kernels is 8 bytes
+    int nargs = fn == (void *)vector_add || fn == (void *)quantize_q8_1 ? 4 : fn == (void *)copy_f4 ? 3 : fn == (void *)matvec_q6_k ? 9 : 7;
+    Node n = { .kind = 1, .fn = fn, .grid = gx, .block = bx, .nargs = nargs };
+    // Every parameter is read as 8 bytes: KernelArgument slots are 8 bytes with the value in the
+    // low bytes, and the emulations read ints from the low 32 bits.
+    for (int i = 0; i < n.nargs; i++) memcpy(&n.args[i], params[i], 8);
     if (capturing(s)) return record(s, n);
     run(&n);
     return 0;

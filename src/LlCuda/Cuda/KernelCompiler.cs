@@ -73,8 +73,11 @@ public sealed class KernelCompiler
         }
     }
 
-    // NVRTC's log line for an #include it cannot find: `catastrophic error: cannot open source file "cuda_fp16.h"`.
-    internal static bool MissingHeader(string message) => message.Contains("cannot open source file", StringComparison.Ordinal);
+    // NVRTC's log line for an #include it cannot find: NVRTC 13.0 on the H100 host (2026-11-25)
+    // says `catastrophic error: could not open source file "cuda_fp16.h" (no directories in
+    // search list)`; other versions say "cannot open source file".
+    internal static bool MissingHeader(string message) =>
+        message.Contains("could not open source file", StringComparison.Ordinal) || message.Contains("cannot open source file", StringComparison.Ordinal);
 
     /// <summary>The first CUDA include folder that has cuda_fp16.h: $CUDA_HOME's, then /usr/local/cuda's.</summary>
     internal static string? ToolkitIncludeFolder()

@@ -99,7 +99,6 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
         Assert.All(checks, c => Assert.Equal("pass", c.GetProperty("status").GetString()));
         string nvrtc = checks[1].GetProperty("detail").GetString()!;
         Assert.Contains("for sm_90 (CUBIN", nvrtc, StringComparison.Ordinal);
-        // matvec_q4_0.cu includes cuda_fp16.h, which the fake NVRTC finds only through the fallback.
         Assert.Contains("matvec_q4_0.cu", nvrtc, StringComparison.Ordinal);
         Assert.True(checks.Single(c => c.GetProperty("check").GetString() == "bandwidth").GetProperty("value").GetDouble() > 0);
         Assert.Contains("every element exact", checks.Single(c => c.GetProperty("check").GetString() == "cublas").GetProperty("detail").GetString(), StringComparison.Ordinal);

@@ -17,10 +17,17 @@
 //        cache, + 4 * rows. FLOPs: 2 * rows * blocks * 32 (int8 MACs) + ~4 fp32 per block.
 //        7B q/o projection (4096 x 4096): 9.4 MB -> 3.6 us at 2.6 TB/s.
 
-#include <cuda_fp16.h>
+// fp16 bits to fp32 with the conversion instruction itself: no cuda_fp16.h, which NVRTC 13.0
+// does not carry (a host with only the runtime libraries has no toolkit headers either).
+__device__ __forceinline__ float f16_to_f32(unsigned short h)
+{
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
 
 extern "C" __global__ void __launch_bounds__(128) matvec_q4_0(
-    const uint4* __restrict__ qs, const __half* __restrict__ d,
+    const uint4* __restrict__ qs, const unsigned short* __restrict__ d,
     const signed char* __restrict__ xq, const float2* __restrict__ xds,
     float* __restrict__ y, int rows, int blocks)
 {
@@ -28,7 +35,7 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q4_0(
     const int lane = threadIdx.x & 31;
     if (row >= rows) return;
     const uint4* wq = qs + (size_t)row * blocks;
-    const __half* wd = d + (size_t)row * blocks;
+    const unsigned short* wd = d + (size_t)row * blocks;
     const int4* xv = reinterpret_cast<const int4*>(xq);
     float acc = 0.0f;
 #pragma unroll 4
@@ -48,7 +55,7 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q4_0(
         sumi = __dp4a((int)((q.w >> 4) & 0x0F0F0F0Fu), x1.w, sumi);
         const float2 s = xds[b];
         // sum_j (code_j - 8) * d_x * xq_j = d_x * sumi - 8 * (d_x * sum_j xq_j)
-        acc += __half2float(wd[b]) * (s.x * (float)sumi - 8.0f * s.y);
+        acc += f16_to_f32(wd[b]) * (s.x * (float)sumi - 8.0f * s.y);
     }
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);

@@ -17,7 +17,14 @@
 // Bytes: 144 * rows * supers of weights (+ x from cache) -> 7B q/o projection (4096 x 4096):
 //        9.4 MB, 3.6 us at 2.6 TB/s. FLOPs: 2 * rows * cols int8 MACs + ~10 fp32 per lane-step.
 
-#include <cuda_fp16.h>
+// fp16 bits to fp32 with the conversion instruction itself: no cuda_fp16.h, which NVRTC 13.0
+// does not carry (a host with only the runtime libraries has no toolkit headers either).
+__device__ __forceinline__ float f16_to_f32(unsigned short h)
+{
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
 
 __device__ __forceinline__ int byte_of(unsigned w, int i) { return (w >> (8 * i)) & 0xFF; }
 
@@ -50,7 +57,6 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q4_k(
     {
         const uint4 q = wq[sb * 8 + g];
         const uint4 mv = wm[sb];
-        const __half2 dd = *reinterpret_cast<const __half2*>(&mv.x);
         const int jLo = 2 * p, jHi = 2 * p + 1;
         // Activation codes 16 * half .. +15 of sub-blocks jLo and jHi.
         const int4 xl = *reinterpret_cast<const int4*>(xq + sb * 256 + 32 * jLo + 16 * half);
@@ -68,7 +74,7 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q4_k(
         q4k_scale_min(mv.y, mv.z, mv.w, jLo, scLo, mLo);
         q4k_scale_min(mv.y, mv.z, mv.w, jHi, scHi, mHi);
         const float2 sLo = xds[sb * 8 + jLo], sHi = xds[sb * 8 + jHi];
-        const float d = __low2float(dd), dmin = __high2float(dd);
+        const float d = f16_to_f32((unsigned short)(mv.x & 0xFFFFu)), dmin = f16_to_f32((unsigned short)(mv.x >> 16));
         acc += d * ((float)(scLo * lo) * sLo.x + (float)(scHi * hi) * sHi.x);
         if (half == 0) acc -= dmin * ((float)mLo * sLo.y + (float)mHi * sHi.y);
     }

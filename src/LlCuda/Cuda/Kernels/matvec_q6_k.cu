@@ -14,11 +14,18 @@
 // Shared memory: none.
 // Bytes: 210 * rows * supers of weights (+ x from cache). FLOPs: 2 * rows * cols int8 MACs.
 
-#include <cuda_fp16.h>
+// fp16 bits to fp32 with the conversion instruction itself: no cuda_fp16.h, which NVRTC 13.0
+// does not carry (a host with only the runtime libraries has no toolkit headers either).
+__device__ __forceinline__ float f16_to_f32(unsigned short h)
+{
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
 
 extern "C" __global__ void __launch_bounds__(128) matvec_q6_k(
     const unsigned char* __restrict__ ql, const unsigned char* __restrict__ qh,
-    const signed char* __restrict__ sc, const __half* __restrict__ d,
+    const signed char* __restrict__ sc, const unsigned short* __restrict__ d,
     const signed char* __restrict__ xq, const float2* __restrict__ xds,
     float* __restrict__ y, int rows, int supers)
 {
@@ -53,7 +60,7 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q6_k(
             sumi = __dp4a(c1, xv.y, sumi);
             part += (float)(scales[2 * k] * sumi) * xds[sb * 8 + 4 * h + k].x;
         }
-        acc += __half2float(d[s]) * part;
+        acc += f16_to_f32(d[s]) * part;
     }
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);

@@ -94,24 +94,23 @@ public static partial class CudaSelfTest
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "no CUDA matvec kernel"),
     };
 
-    // GB/s of weights for a rows x cols matrix: enough copies to exceed 4x the L2, cycled.
+    // GB/s of weights for a rows x cols matrix: enough copies to exceed 4x the L2, cycled, median of 5 graph replays.
     static double TimeMatVec(CudaContext context, CudaStream stream, CudaKernel matvec, GgmlType type, int rows, int cols)
     {
         long bytes = GgmlTypeInfo.RowBytes(type, cols) * rows;
         int copies = (int)Math.Clamp(4L * context.Device.L2CacheBytes / bytes + 1, 2, 64);
         var (free, _) = context.GetMemoryInfo();
         copies = (int)Math.Max(1, Math.Min(copies, (free - (512L << 20)) / bytes));
-        // Random bytes would do; quantized noise keeps the scales finite.
-        var rng = new Random(rows + cols);
-        var w = new float[cols];
-        var row = new byte[GgmlTypeInfo.RowBytes(type, cols)];
+        // Quantized noise (random bytes could hold NaN scales), rows in parallel: the host's
+        // K-quant quantizer is slow next to the GPU (~40 s single-threaded for the four shapes).
+        long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
         var gguf = new byte[bytes];
-        for (int r = 0; r < rows; r++)
+        Parallel.For(0, rows, () => (Rng: new Random(Environment.CurrentManagedThreadId + rows), W: new float[cols]), (r, _, local) =>
         {
-            for (int i = 0; i < cols; i++) w[i] = (float)(rng.NextDouble() * 2 - 1);
-            Quantize.Row(type, w, row);
-            row.CopyTo(gguf, (long)r * row.Length);
-        }
+            for (int i = 0; i < cols; i++) local.W[i] = (float)(local.Rng.NextDouble() * 2 - 1);
+            Quantize.Row(type, local.W, gguf.AsSpan((int)(r * rowBytes), (int)rowBytes));
+            return local;
+        }, _ => { });
         var mats = new List<DeviceWeights>();
         using var dxq = DeviceBuffer.Allocate(context, cols, "timing x codes");
         using var dxds = DeviceBuffer.Allocate(context, cols / 32 * 8L, "timing x scales");
@@ -123,17 +122,23 @@ public static partial class CudaSelfTest
             for (int i = 0; i < copies; i++) mats.Add(DeviceWeights.Upload(context, stream, type, gguf, rows, cols));
             dxq.Fill(1, stream);
             dxds.Fill(0, stream);
-            foreach (var m in mats) m.Launch(matvec, stream, dxq, dxds, dy); // warm-up
-            const int Rounds = 5;
+            // Timed as decode runs them: launches captured in a CUDA graph and replayed, so the
+            // host's launch cost stays out and only the GPU's own gaps between kernels count.
+            const int Passes = 4, Rounds = 5;
+            using var graph = CudaGraph.Capture(stream, s =>
+            {
+                for (int pass = 0; pass < Passes; pass++)
+                    foreach (var m in mats) m.Launch(matvec, s, dxq, dxds, dy);
+            });
+            graph.Launch(stream); // warm-up
             var perLaunch = new double[Rounds];
             for (int round = 0; round < Rounds; round++)
             {
                 start.Record(stream);
-                for (int rep = 0; rep < 4; rep++)
-                    foreach (var m in mats) m.Launch(matvec, stream, dxq, dxds, dy);
+                graph.Launch(stream);
                 end.Record(stream);
                 end.Synchronize();
-                perLaunch[round] = CudaEvent.ElapsedMilliseconds(start, end) / (4.0 * mats.Count);
+                perLaunch[round] = CudaEvent.ElapsedMilliseconds(start, end) / (Passes * (double)mats.Count);
             }
             Array.Sort(perLaunch);
             return bytes / (perLaunch[Rounds / 2] / 1000) / 1e9;

@@ -69,11 +69,15 @@ public sealed class DeviceWeights : IDisposable
         }
     }
 
-    /// <summary>Launches the type's matvec kernel: one warp per row, 4 rows per 128-thread block.</summary>
+    /// <summary>
+    /// Launches the type's matvec kernel: 128-thread blocks, one warp per row (4 rows per block),
+    /// or two rows per warp (8 per block) for a variant named *_r2.
+    /// </summary>
     public void Launch(CudaKernel kernel, CudaStream stream, DeviceBuffer xCodes, DeviceBuffer xScales, DeviceBuffer y)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        Dim3 grid = (uint)((Rows + 3) / 4);
+        int rowsPerBlock = kernel.Name.EndsWith("_r2", StringComparison.Ordinal) ? 8 : 4;
+        Dim3 grid = (uint)((Rows + rowsPerBlock - 1) / rowsPerBlock);
         int blocks = Type == GgmlType.Q4_0 ? Cols / 32 : Cols / 256;
         if (Type == GgmlType.Q6_K)
             kernel.Launch(stream, grid, 128u, 0, _planes[0], _planes[1], _planes[2], _planes[3], xCodes, xScales, y, Rows, blocks);

@@ -61,3 +61,4 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q4_0(
     for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
     if (lane == 0) y[row] = acc;
 }
+

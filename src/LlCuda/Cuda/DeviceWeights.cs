@@ -26,7 +26,7 @@ public sealed class DeviceWeights : IDisposable
     /// <summary>Bytes on the device.</summary>
     public long ByteSize => _planes.Sum(p => p.ByteLength);
 
-    /// <summary>Uploads GGUF rows of <paramref name="type"/> (Q4_0, Q4_K, Q6_K).</summary>
+    /// <summary>Uploads GGUF rows of <paramref name="type"/> (Q4_0, Q8_0, Q4_K, Q6_K).</summary>
     public static DeviceWeights Upload(CudaContext context, CudaStream stream, GgmlType type, ReadOnlySpan<byte> gguf, int rows, int cols)
     {
         byte[][] host;
@@ -42,14 +42,15 @@ public sealed class DeviceWeights : IDisposable
                 break;
             case GgmlType.Q4_K:
             case GgmlType.Q6_K:
-                var layout = type == GgmlType.Q4_K ? GpuKQuantLayout.Q4_KPlanes : GpuKQuantLayout.Q6_KPlanes;
+            case GgmlType.Q8_0:
+                var layout = type switch { GgmlType.Q4_K => GpuKQuantLayout.Q4_KPlanes, GgmlType.Q6_K => GpuKQuantLayout.Q6_KPlanes, _ => GpuKQuantLayout.Q8_0Planes };
                 int blocks = gguf.Length / layout.Sum(p => p.Length);
                 host = layout.Select(p => new byte[(long)blocks * p.Length]).ToArray();
                 GpuKQuantLayout.Split(gguf, layout, host);
                 if (type == GgmlType.Q4_K) host = [host[1], host[0]]; // kernel order: quants, meta
                 break;
             default:
-                throw new NotSupportedException($"no CUDA matvec kernel for {type} weights yet (supported: Q4_0, Q4_K, Q6_K)");
+                throw new NotSupportedException($"no CUDA matvec kernel for {type} weights yet (supported: Q4_0, Q8_0, Q4_K, Q6_K)");
         }
         var planes = new DeviceBuffer[host.Length];
         try
@@ -69,16 +70,12 @@ public sealed class DeviceWeights : IDisposable
         }
     }
 
-    /// <summary>
-    /// Launches the type's matvec kernel: 128-thread blocks, one warp per row (4 rows per block),
-    /// or two rows per warp (8 per block) for a variant named *_r2.
-    /// </summary>
+    /// <summary>Launches the type's matvec kernel: one warp per row, 4 rows per 128-thread block.</summary>
     public void Launch(CudaKernel kernel, CudaStream stream, DeviceBuffer xCodes, DeviceBuffer xScales, DeviceBuffer y)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        int rowsPerBlock = kernel.Name.EndsWith("_r2", StringComparison.Ordinal) ? 8 : 4;
-        Dim3 grid = (uint)((Rows + rowsPerBlock - 1) / rowsPerBlock);
-        int blocks = Type == GgmlType.Q4_0 ? Cols / 32 : Cols / 256;
+        Dim3 grid = (uint)((Rows + 3) / 4);
+        int blocks = Type is GgmlType.Q4_0 or GgmlType.Q8_0 ? Cols / 32 : Cols / 256;
         if (Type == GgmlType.Q6_K)
             kernel.Launch(stream, grid, 128u, 0, _planes[0], _planes[1], _planes[2], _planes[3], xCodes, xScales, y, Rows, blocks);
         else

@@ -8,9 +8,10 @@ public class GpuKQuantLayoutTests
     [Theory]
     [InlineData(GgmlType.Q4_K, 144)]
     [InlineData(GgmlType.Q6_K, 210)]
+    [InlineData(GgmlType.Q8_0, 34)]
     public void Split_PlanesCoverEveryByteOnce_AndRejoinToTheGgufBlocks(GgmlType type, int blockBytes)
     {
-        var layout = type == GgmlType.Q4_K ? GpuKQuantLayout.Q4_KPlanes : GpuKQuantLayout.Q6_KPlanes;
+        var layout = type switch { GgmlType.Q4_K => GpuKQuantLayout.Q4_KPlanes, GgmlType.Q6_K => GpuKQuantLayout.Q6_KPlanes, _ => GpuKQuantLayout.Q8_0Planes };
         Assert.Equal(blockBytes, layout.Sum(p => p.Length));
         Assert.Equal(Enumerable.Range(0, blockBytes), layout.SelectMany(p => Enumerable.Range(p.Offset, p.Length)).Order());
         const int rows = 2, cols = 512;

@@ -44,15 +44,18 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q4_0(
         const uint4 q = wq[b];
         const int4 x0 = xv[2 * b];     // activation codes 0..15 of the block
         const int4 x1 = xv[2 * b + 1]; // codes 16..31
-        int sumi = 0;
-        sumi = __dp4a((int)(q.x & 0x0F0F0F0Fu), x0.x, sumi);
-        sumi = __dp4a((int)((q.x >> 4) & 0x0F0F0F0Fu), x1.x, sumi);
-        sumi = __dp4a((int)(q.y & 0x0F0F0F0Fu), x0.y, sumi);
-        sumi = __dp4a((int)((q.y >> 4) & 0x0F0F0F0Fu), x1.y, sumi);
-        sumi = __dp4a((int)(q.z & 0x0F0F0F0Fu), x0.z, sumi);
-        sumi = __dp4a((int)((q.z >> 4) & 0x0F0F0F0Fu), x1.z, sumi);
-        sumi = __dp4a((int)(q.w & 0x0F0F0F0Fu), x0.w, sumi);
-        sumi = __dp4a((int)((q.w >> 4) & 0x0F0F0F0Fu), x1.w, sumi);
+        // Low and high nibbles in two dp4a chains: one chain of 8 would make each block wait
+        // on 8 dependent dp4a.
+        int lo = 0, hi = 0;
+        lo = __dp4a((int)(q.x & 0x0F0F0F0Fu), x0.x, lo);
+        hi = __dp4a((int)((q.x >> 4) & 0x0F0F0F0Fu), x1.x, hi);
+        lo = __dp4a((int)(q.y & 0x0F0F0F0Fu), x0.y, lo);
+        hi = __dp4a((int)((q.y >> 4) & 0x0F0F0F0Fu), x1.y, hi);
+        lo = __dp4a((int)(q.z & 0x0F0F0F0Fu), x0.z, lo);
+        hi = __dp4a((int)((q.z >> 4) & 0x0F0F0F0Fu), x1.z, hi);
+        lo = __dp4a((int)(q.w & 0x0F0F0F0Fu), x0.w, lo);
+        hi = __dp4a((int)((q.w >> 4) & 0x0F0F0F0Fu), x1.w, hi);
+        const int sumi = lo + hi;
         const float2 s = xds[b];
         // sum_j (code_j - 8) * d_x * xq_j = d_x * sumi - 8 * (d_x * sum_j xq_j)
         acc += f16_to_f32(wd[b]) * (s.x * (float)sumi - 8.0f * s.y);

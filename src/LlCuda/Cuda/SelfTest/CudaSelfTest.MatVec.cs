@@ -7,7 +7,7 @@ namespace LlCuda.Cuda.SelfTest;
 public static partial class CudaSelfTest
 {
     /// <summary>The quantized matrix-vector kernels the matvec checks cover, with their 7B-shaped timing matrices.</summary>
-    static readonly GgmlType[] MatVecTypes = [GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
+    static readonly GgmlType[] MatVecTypes = [GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K];
 
     // Llama-2-7B's matrix shapes (rows x cols): q/k/v/o, gate/up, down, output.
     static readonly (int Rows, int Cols)[] SevenBShapes = [(4096, 4096), (11008, 4096), (4096, 11008), (32000, 4096)];
@@ -106,6 +106,7 @@ public static partial class CudaSelfTest
     static string KernelFile(GgmlType type) => type switch
     {
         GgmlType.Q4_0 => "matvec_q4_0.cu",
+        GgmlType.Q8_0 => "matvec_q8_0.cu",
         GgmlType.Q4_K => "matvec_q4_k.cu",
         GgmlType.Q6_K => "matvec_q6_k.cu",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "no CUDA matvec kernel"),

@@ -225,6 +225,27 @@ static void matvec_q4_0(unsigned grid, unsigned block, const uint64_t *a)
         y[r] = acc;
     }
 }
+static void matvec_q8_0(unsigned grid, unsigned block, const uint64_t *a)
+{
+    (void)grid; (void)block;
+    const signed char *qs = (const signed char *)(uintptr_t)a[0];
+    const uint16_t *d = (const uint16_t *)(uintptr_t)a[1];
+    const signed char *xq = (const signed char *)(uintptr_t)a[2];
+    const float *xds = (const float *)(uintptr_t)a[3];
+    float *y = (float *)(uintptr_t)a[4];
+    int rows = (int)a[5], blocks = (int)a[6];
+    for (int r = 0; r < rows; r++)
+    {
+        float acc = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            int sumi = 0;
+            for (int j = 0; j < 32; j++) sumi += qs[((size_t)r * blocks + b) * 32 + j] * xq[32 * b + j];
+            acc += half_to_float(d[(size_t)r * blocks + b]) * xds[2 * b] * (float)sumi;
+        }
+        y[r] = acc;
+    }
+}
 static void matvec_q4_k(unsigned grid, unsigned block, const uint64_t *a)
 {
     (void)grid; (void)block;
@@ -311,6 +332,7 @@ CUresult cuModuleGetFunction(void **fn, void *module, const char *name)
     if (strcmp(name, "copy_f4") == 0) { *fn = (void *)copy_f4; return 0; }
     if (strcmp(name, "quantize_q8_1") == 0) { *fn = (void *)quantize_q8_1; return 0; }
     if (strcmp(name, "matvec_q4_0") == 0) { *fn = (void *)matvec_q4_0; return 0; }
+    if (strcmp(name, "matvec_q8_0") == 0) { *fn = (void *)matvec_q8_0; return 0; }
     if (strcmp(name, "matvec_q4_k") == 0) { *fn = (void *)matvec_q4_k; return 0; }
     if (strcmp(name, "matvec_q6_k") == 0) { *fn = (void *)matvec_q6_k; return 0; }
     return 500;

@@ -51,6 +51,17 @@ public class KernelSourcesTests
     }
 
     [Fact]
+    public void Read_KernelIncludingCommonHeader_HasTheHeaderPastedInPlaceOfTheInclude()
+    {
+        string source = KernelSources.Read("matvec_q4_0.cu");
+        Assert.DoesNotContain("#include \"common.cuh\"", source, StringComparison.Ordinal);
+        Assert.Contains("float f16_to_f32(unsigned short h)", source, StringComparison.Ordinal);
+        Assert.True(source.IndexOf("f16_to_f32(unsigned short h)", StringComparison.Ordinal) < source.IndexOf("__global__", StringComparison.Ordinal),
+            "the header's helpers come before the kernel that uses them");
+        Assert.DoesNotContain("common.cuh", KernelSources.Names);
+    }
+
+    [Fact]
     public void Read_UnknownFile_ListsTheEmbeddedOnes()
     {
         var e = Assert.Throws<ArgumentException>(() => KernelSources.Read("nope.cu"));

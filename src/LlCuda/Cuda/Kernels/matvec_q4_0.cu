@@ -17,14 +17,7 @@
 //        cache, + 4 * rows. FLOPs: 2 * rows * blocks * 32 (int8 MACs) + ~4 fp32 per block.
 //        7B q/o projection (4096 x 4096): 9.4 MB -> 3.6 us at 2.6 TB/s.
 
-// fp16 bits to fp32 with the conversion instruction itself: no cuda_fp16.h, which NVRTC 13.0
-// does not carry (a host with only the runtime libraries has no toolkit headers either).
-__device__ __forceinline__ float f16_to_f32(unsigned short h)
-{
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-    return f;
-}
+#include "common.cuh"
 
 extern "C" __global__ void __launch_bounds__(128) matvec_q4_0(
     const uint4* __restrict__ qs, const unsigned short* __restrict__ d,
@@ -60,8 +53,7 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q4_0(
         // sum_j (code_j - 8) * d_x * xq_j = d_x * sumi - 8 * (d_x * sum_j xq_j)
         acc += f16_to_f32(wd[b]) * (s.x * (float)sumi - 8.0f * s.y);
     }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+    acc = warp_sum(acc);
     if (lane == 0) y[row] = acc;
 }
 

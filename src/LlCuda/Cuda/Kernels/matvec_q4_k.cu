@@ -17,14 +17,7 @@
 // Bytes: 144 * rows * supers of weights (+ x from cache) -> 7B q/o projection (4096 x 4096):
 //        9.4 MB, 3.6 us at 2.6 TB/s. FLOPs: 2 * rows * cols int8 MACs + ~10 fp32 per lane-step.
 
-// fp16 bits to fp32 with the conversion instruction itself: no cuda_fp16.h, which NVRTC 13.0
-// does not carry (a host with only the runtime libraries has no toolkit headers either).
-__device__ __forceinline__ float f16_to_f32(unsigned short h)
-{
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-    return f;
-}
+#include "common.cuh"
 
 __device__ __forceinline__ int byte_of(unsigned w, int i) { return (w >> (8 * i)) & 0xFF; }
 
@@ -78,7 +71,6 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q4_k(
         acc += d * ((float)(scLo * lo) * sLo.x + (float)(scHi * hi) * sHi.x);
         if (half == 0) acc -= dmin * ((float)mLo * sLo.y + (float)mHi * sHi.y);
     }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+    acc = warp_sum(acc);
     if (lane == 0) y[row] = acc;
 }

@@ -14,14 +14,7 @@
 // Shared memory: none.
 // Bytes: 210 * rows * supers of weights (+ x from cache). FLOPs: 2 * rows * cols int8 MACs.
 
-// fp16 bits to fp32 with the conversion instruction itself: no cuda_fp16.h, which NVRTC 13.0
-// does not carry (a host with only the runtime libraries has no toolkit headers either).
-__device__ __forceinline__ float f16_to_f32(unsigned short h)
-{
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-    return f;
-}
+#include "common.cuh"
 
 extern "C" __global__ void __launch_bounds__(128) matvec_q6_k(
     const unsigned char* __restrict__ ql, const unsigned char* __restrict__ qh,
@@ -62,7 +55,6 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q6_k(
         }
         acc += f16_to_f32(d[s]) * part;
     }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+    acc = warp_sum(acc);
     if (lane == 0) y[row] = acc;
 }

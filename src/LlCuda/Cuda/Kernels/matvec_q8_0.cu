@@ -13,13 +13,7 @@
 // Bytes: 34 * rows * blocks of weights (+ x from cache): 7B q/o projection (4096 x 4096)
 //        17.8 MB, 6.3 us at 2.8 TB/s. FLOPs: 2 * rows * cols int8 MACs.
 
-// fp16 bits to fp32 with the conversion instruction itself (no cuda_fp16.h: see matvec_q4_0.cu).
-__device__ __forceinline__ float f16_to_f32(unsigned short h)
-{
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-    return f;
-}
+#include "common.cuh"
 
 extern "C" __global__ void __launch_bounds__(128) matvec_q8_0(
     const uint4* __restrict__ qs, const unsigned short* __restrict__ d,
@@ -49,7 +43,6 @@ extern "C" __global__ void __launch_bounds__(128) matvec_q8_0(
         sumi = __dp4a((int)q1.w, x1.w, sumi);
         acc += f16_to_f32(wd[b]) * xds[b].x * (float)sumi;
     }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+    acc = warp_sum(acc);
     if (lane == 0) y[row] = acc;
 }

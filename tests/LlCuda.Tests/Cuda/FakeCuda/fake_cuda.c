@@ -203,6 +203,39 @@ static void quantize_q8_1(unsigned grid, unsigned block, const uint64_t *a)
         ds[2 * b + 1] = d * (float)sum;
     }
 }
+static void rmsnorm_q8_1(unsigned grid, unsigned block, const uint64_t *a)
+{
+    (void)block;
+    float *x = (float *)(uintptr_t)a[0];
+    const float *add = (const float *)(uintptr_t)a[1], *w = (const float *)(uintptr_t)a[2];
+    signed char *q = (signed char *)(uintptr_t)a[3];
+    float *ds = (float *)(uintptr_t)a[4];
+    int dim = (int)a[5];
+    float eps;
+    uint32_t bits = (uint32_t)a[6];
+    memcpy(&eps, &bits, 4);
+    for (unsigned r = 0; r < grid; r++)
+    {
+        float *xr = x + (size_t)r * dim, ss = 0;
+        for (int i = 0; i < dim; i++) { if (add) xr[i] += add[(size_t)r * dim + i]; ss += xr[i] * xr[i]; }
+        float scale = 1.0f / __builtin_sqrtf(ss / (float)dim + eps);
+        for (int b = 0; b < dim / 32; b++)
+        {
+            float v[32], amax = 0;
+            for (int i = 0; i < 32; i++) { v[i] = xr[32 * b + i] * scale * w[32 * b + i]; float m = v[i] < 0 ? -v[i] : v[i]; if (m > amax) amax = m; }
+            float d = amax / 127.0f;
+            int sum = 0;
+            for (int i = 0; i < 32; i++)
+            {
+                int code = amax == 0 ? 0 : (int)__builtin_rintf(v[i] / d);
+                q[(size_t)r * dim + 32 * b + i] = (signed char)code;
+                sum += code;
+            }
+            ds[2 * ((size_t)r * (dim / 32) + b)] = d;
+            ds[2 * ((size_t)r * (dim / 32) + b) + 1] = d * (float)sum;
+        }
+    }
+}
 static void matvec_q4_0(unsigned grid, unsigned block, const uint64_t *a)
 {
     (void)grid; (void)block;
@@ -331,6 +364,7 @@ CUresult cuModuleGetFunction(void **fn, void *module, const char *name)
     if (strcmp(name, "vector_add") == 0) { *fn = (void *)vector_add; return 0; }
     if (strcmp(name, "copy_f4") == 0) { *fn = (void *)copy_f4; return 0; }
     if (strcmp(name, "quantize_q8_1") == 0) { *fn = (void *)quantize_q8_1; return 0; }
+    if (strcmp(name, "rmsnorm_q8_1") == 0) { *fn = (void *)rmsnorm_q8_1; return 0; }
     if (strcmp(name, "matvec_q4_0") == 0) { *fn = (void *)matvec_q4_0; return 0; }
     if (strcmp(name, "matvec_q8_0") == 0) { *fn = (void *)matvec_q8_0; return 0; }
     if (strcmp(name, "matvec_q4_k") == 0) { *fn = (void *)matvec_q4_k; return 0; }
@@ -352,7 +386,7 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigne
     (void)shared;
     if (getenv("FAKE_CUDA_FAIL_LAUNCH")) return 700;
     if (!fn || extra || gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > 1024 || gx == 0) return 1;
-    int nargs = fn == (void *)vector_add || fn == (void *)quantize_q8_1 ? 4 : fn == (void *)copy_f4 ? 3 : fn == (void *)matvec_q6_k ? 9 : 7;
+    int nargs = fn == (void *)vector_add || fn == (void *)quantize_q8_1 ? 4 : fn == (void *)copy_f4 ? 3 : fn == (void *)matvec_q6_k ? 9 : 7; // rmsnorm_q8_1: 7
     Node n = { .kind = 1, .fn = fn, .grid = gx, .block = bx, .nargs = nargs };
     // Every parameter is read as 8 bytes: KernelArgument slots are 8 bytes with the value in the
     // low bytes, and the emulations read ints from the low 32 bits.

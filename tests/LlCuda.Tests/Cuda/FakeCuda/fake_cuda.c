@@ -236,6 +236,36 @@ static void rmsnorm_q8_1(unsigned grid, unsigned block, const uint64_t *a)
         }
     }
 }
+static void swiglu_q8_1(unsigned grid, unsigned block, const uint64_t *a)
+{
+    (void)grid; (void)block;
+    const float *gu = (const float *)(uintptr_t)a[0];
+    signed char *q = (signed char *)(uintptr_t)a[1];
+    float *ds = (float *)(uintptr_t)a[2];
+    int n = (int)a[3], ffn = (int)a[4];
+    for (int t = 0; t < n; t++)
+        for (int b = 0; b < ffn / 32; b++)
+        {
+            float v[32], amax = 0;
+            for (int k = 0; k < 32; k++)
+            {
+                float g = gu[(size_t)t * 2 * ffn + 32 * b + k], u = gu[(size_t)t * 2 * ffn + ffn + 32 * b + k];
+                v[k] = g / (1.0f + __builtin_expf(-g)) * u;
+                float m = v[k] < 0 ? -v[k] : v[k];
+                if (m > amax) amax = m;
+            }
+            float d = amax / 127.0f;
+            int sum = 0;
+            for (int k = 0; k < 32; k++)
+            {
+                int code = amax == 0 ? 0 : (int)__builtin_rintf(v[k] / d);
+                q[(size_t)t * ffn + 32 * b + k] = (signed char)code;
+                sum += code;
+            }
+            ds[2 * ((size_t)t * (ffn / 32) + b)] = d;
+            ds[2 * ((size_t)t * (ffn / 32) + b) + 1] = d * (float)sum;
+        }
+}
 static void matvec_q4_0(unsigned grid, unsigned block, const uint64_t *a)
 {
     (void)grid; (void)block;
@@ -364,6 +394,7 @@ CUresult cuModuleGetFunction(void **fn, void *module, const char *name)
     if (strcmp(name, "vector_add") == 0) { *fn = (void *)vector_add; return 0; }
     if (strcmp(name, "copy_f4") == 0) { *fn = (void *)copy_f4; return 0; }
     if (strcmp(name, "quantize_q8_1") == 0) { *fn = (void *)quantize_q8_1; return 0; }
+    if (strcmp(name, "swiglu_q8_1") == 0) { *fn = (void *)swiglu_q8_1; return 0; }
     if (strcmp(name, "rmsnorm_q8_1") == 0) { *fn = (void *)rmsnorm_q8_1; return 0; }
     if (strcmp(name, "matvec_q4_0") == 0) { *fn = (void *)matvec_q4_0; return 0; }
     if (strcmp(name, "matvec_q8_0") == 0) { *fn = (void *)matvec_q8_0; return 0; }
@@ -386,7 +417,8 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigne
     (void)shared;
     if (getenv("FAKE_CUDA_FAIL_LAUNCH")) return 700;
     if (!fn || extra || gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > 1024 || gx == 0) return 1;
-    int nargs = fn == (void *)vector_add || fn == (void *)quantize_q8_1 ? 4 : fn == (void *)copy_f4 ? 3 : fn == (void *)matvec_q6_k ? 9 : 7; // rmsnorm_q8_1: 7
+    int nargs = fn == (void *)vector_add || fn == (void *)quantize_q8_1 ? 4 : fn == (void *)copy_f4 ? 3 : fn == (void *)swiglu_q8_1 ? 5
+              : fn == (void *)matvec_q6_k ? 9 : 7; // rmsnorm_q8_1 and the other matvecs: 7
     Node n = { .kind = 1, .fn = fn, .grid = gx, .block = bx, .nargs = nargs };
     // Every parameter is read as 8 bytes: KernelArgument slots are 8 bytes with the value in the
     // low bytes, and the emulations read ints from the low 32 bits.

@@ -20,3 +20,33 @@ __device__ __forceinline__ float warp_sum(float v)
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
 }
+
+// The maximum of v over the 32 lanes of a warp, in every lane.
+__device__ __forceinline__ float warp_max(float v)
+{
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// The sum of an int over the 32 lanes of a warp, in every lane.
+__device__ __forceinline__ int warp_sum_int(int v)
+{
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// One Q8_1 block from the warp's 32 values, one per lane (all 32 lanes must call it): the
+// lane's code to *q, and lane 0 writes (d, d * sum of codes) to *ds, d = max|v| / 127 (0 and all
+// codes 0 for an all-zero block), codes rounded to nearest even. The format quantize_q8_1.cu
+// documents, shared by every kernel that feeds a dp4a matvec.
+__device__ __forceinline__ void store_q8_1_block(float v, signed char* q, float2* ds)
+{
+    const float amax = warp_max(fabsf(v));
+    const float d = amax / 127.0f;
+    const int code = amax == 0.0f ? 0 : __float2int_rn(v / d);
+    const int sum = warp_sum_int(code);
+    *q = (signed char)code;
+    if ((threadIdx.x & 31) == 0) *ds = make_float2(d, d * (float)sum);
+}

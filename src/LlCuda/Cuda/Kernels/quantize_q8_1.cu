@@ -12,20 +12,12 @@
 // FLOPs: ~3 per value. Memory-bound and tiny: it exists so the matvec reads 1 byte per
 // activation instead of 4.
 
+#include "common.cuh"
+
 extern "C" __global__ void __launch_bounds__(128) quantize_q8_1(
     const float* __restrict__ x, signed char* __restrict__ q, float2* __restrict__ ds, int n)
 {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return; // n is a multiple of 32, so whole warps leave together
-    const float v = x[i];
-    float amax = fabsf(v);
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
-    const float d = amax / 127.0f;
-    const int code = amax == 0.0f ? 0 : __float2int_rn(v / d);
-    int sum = code;
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-    q[i] = (signed char)code;
-    if ((threadIdx.x & 31) == 0) ds[i / 32] = make_float2(d, d * (float)sum);
+    store_q8_1_block(x[i], q + i, ds + i / 32);
 }

@@ -16,13 +16,6 @@
 
 #include "common.cuh"
 
-__device__ __forceinline__ float warp_max(float v)
-{
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
 extern "C" __global__ void __launch_bounds__(256) rmsnorm_q8_1(
     float* __restrict__ x, const float* __restrict__ add, const float* __restrict__ w,
     signed char* __restrict__ q, float2* __restrict__ ds, int dim, float eps)
@@ -48,14 +41,6 @@ extern "C" __global__ void __launch_bounds__(256) rmsnorm_q8_1(
     for (int b = warp; b < dim / 32; b += 8)
     {
         const int i = 32 * b + lane;
-        const float v = xr[i] * scale * w[i];
-        const float amax = warp_max(fabsf(v));
-        const float d = amax / 127.0f;
-        const int code = amax == 0.0f ? 0 : __float2int_rn(v / d);
-        int sum = code;
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-        q[(size_t)row * dim + i] = (signed char)code;
-        if (lane == 0) ds[(size_t)row * (dim / 32) + b] = make_float2(d, d * (float)sum);
+        store_q8_1_block(xr[i] * scale * w[i], q + (size_t)row * dim + i, ds + (size_t)row * (dim / 32) + b);
     }
 }

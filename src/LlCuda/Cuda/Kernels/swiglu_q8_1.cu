@@ -20,15 +20,5 @@ extern "C" __global__ void __launch_bounds__(128) swiglu_q8_1(
     if (i >= n * ffn) return;                             // ffn % 32 == 0: whole warps leave together
     const int token = i / ffn, col = i - token * ffn;
     const float g = gu[(size_t)token * 2 * ffn + col], u = gu[(size_t)token * 2 * ffn + ffn + col];
-    const float v = g / (1.0f + expf(-g)) * u;
-    float amax = fabsf(v);
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
-    const float d = amax / 127.0f;
-    const int code = amax == 0.0f ? 0 : __float2int_rn(v / d);
-    int sum = code;
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-    q[i] = (signed char)code;
-    if ((threadIdx.x & 31) == 0) ds[i / 32] = make_float2(d, d * (float)sum);
+    store_q8_1_block(g / (1.0f + expf(-g)) * u, q + i, ds + i / 32);
 }

@@ -160,18 +160,7 @@ public sealed class LlamaCppRunner : IModelRunner
         ObjectDisposedException.ThrowIf(_context.IsClosed, this);
         int n = batch.Count;
         if (n == 0) return;
-        if (logits.Length < batch.OutputCount * _vocab)
-            throw new ArgumentException($"logits has {logits.Length} floats, the batch needs {batch.OutputCount} x {_vocab}", nameof(logits));
-        // Checked here, as our runners do: llama.cpp would abort the process on a bad token id.
-        for (int i = 0; i < n; i++)
-        {
-            if ((uint)batch.Tokens[i] >= (uint)_vocab)
-                throw new ArgumentOutOfRangeException(nameof(batch), $"token id {batch.Tokens[i]} is outside the vocabulary of {_vocab} tokens");
-            if (batch.Positions[i] >= ContextLength)
-                throw new ArgumentOutOfRangeException(nameof(batch), $"position {batch.Positions[i]} is past the context length {ContextLength} (use a larger --ctx or a shorter prompt)");
-            if (batch.SequenceIds[i] >= MaxSequences)
-                throw new ArgumentOutOfRangeException(nameof(batch), $"sequence {batch.SequenceIds[i]} is past the {MaxSequences} sequences the KV cache holds");
-        }
+        batch.Validate(logits.Length, _vocab, ContextLength, MaxSequences);
 
         // llama_decode takes at most n_batch tokens; longer batches go in order-preserving
         // chunks, so each sequence still sees its positions in order.

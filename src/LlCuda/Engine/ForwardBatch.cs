@@ -38,6 +38,32 @@ public sealed class ForwardBatch
     }
 
     /// <summary>Empties the batch for reuse.</summary>
+    /// <summary>
+    /// Checks the batch against a runner's limits before any work (every runner calls it, so
+    /// the messages are the same whichever backend runs): logits long enough for the tokens that
+    /// want them, token ids inside the vocabulary, positions inside the context, sequence ids
+    /// inside the KV cache. llama.cpp would abort the process on a bad token id.
+    /// </summary>
+    /// <exception cref="ArgumentException">logits too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token, position or sequence id out of range; the message names the limit.</exception>
+    public void Validate(int logitsLength, int vocabSize, int contextLength, int maxSequences)
+    {
+        // The exceptions name the runner's Forward parameters (batch, logits), which is what the caller passed.
+#pragma warning disable CA2208
+        if (logitsLength < (long)OutputCount * vocabSize)
+            throw new ArgumentException($"logits has {logitsLength} floats, the batch needs {OutputCount} x {vocabSize}", "logits");
+        for (int i = 0; i < Count; i++)
+        {
+            if ((uint)_tokens[i] >= (uint)vocabSize)
+                throw new ArgumentOutOfRangeException("batch", $"token id {_tokens[i]} is outside the vocabulary of {vocabSize} tokens");
+            if (_positions[i] >= contextLength)
+                throw new ArgumentOutOfRangeException("batch", $"position {_positions[i]} is past the context length {contextLength} (use a larger --ctx or a shorter prompt)");
+            if (_sequences[i] >= maxSequences)
+                throw new ArgumentOutOfRangeException("batch", $"sequence {_sequences[i]} is past the {maxSequences} sequences the KV cache holds");
+        }
+#pragma warning restore CA2208
+    }
+
     public void Clear()
     {
         _tokens.Clear();

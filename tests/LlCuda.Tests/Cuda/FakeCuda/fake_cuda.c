@@ -179,6 +179,23 @@ static float half_to_float(uint16_t h)
     memcpy(&f, &bits, 4);
     return f;
 }
+// One Q8_1 block from 32 values, as store_q8_1_block in common.cuh: codes to q, (d, d * sum) to
+// ds[0..1], d = max|v| / 127, codes rounded to nearest even (rintf, as __float2int_rn).
+static void q8_1_block(const float *v, signed char *q, float *ds)
+{
+    float amax = 0;
+    for (int i = 0; i < 32; i++) { float m = v[i] < 0 ? -v[i] : v[i]; if (m > amax) amax = m; }
+    float d = amax / 127.0f;
+    int sum = 0;
+    for (int i = 0; i < 32; i++)
+    {
+        int code = amax == 0 ? 0 : (int)__builtin_rintf(v[i] / d);
+        q[i] = (signed char)code;
+        sum += code;
+    }
+    ds[0] = d;
+    ds[1] = d * (float)sum;
+}
 static void quantize_q8_1(unsigned grid, unsigned block, const uint64_t *a)
 {
     (void)grid; (void)block;
@@ -186,22 +203,7 @@ static void quantize_q8_1(unsigned grid, unsigned block, const uint64_t *a)
     signed char *q = (signed char *)(uintptr_t)a[1];
     float *ds = (float *)(uintptr_t)a[2];
     int n = (int)a[3];
-    for (int b = 0; b < n / 32; b++)
-    {
-        float amax = 0;
-        for (int i = 0; i < 32; i++) { float v = x[32 * b + i] < 0 ? -x[32 * b + i] : x[32 * b + i]; if (v > amax) amax = v; }
-        float d = amax / 127.0f;
-        int sum = 0;
-        for (int i = 0; i < 32; i++)
-        {
-            int code = 0;
-            if (amax != 0) { float r = x[32 * b + i] / d; code = (int)__builtin_rintf(r); } // rintf: ties to even, as __float2int_rn
-            q[32 * b + i] = (signed char)code;
-            sum += code;
-        }
-        ds[2 * b] = d;
-        ds[2 * b + 1] = d * (float)sum;
-    }
+    for (int b = 0; b < n / 32; b++) q8_1_block(x + 32 * b, q + 32 * b, ds + 2 * b);
 }
 static void rmsnorm_q8_1(unsigned grid, unsigned block, const uint64_t *a)
 {
@@ -221,18 +223,9 @@ static void rmsnorm_q8_1(unsigned grid, unsigned block, const uint64_t *a)
         float scale = 1.0f / __builtin_sqrtf(ss / (float)dim + eps);
         for (int b = 0; b < dim / 32; b++)
         {
-            float v[32], amax = 0;
-            for (int i = 0; i < 32; i++) { v[i] = xr[32 * b + i] * scale * w[32 * b + i]; float m = v[i] < 0 ? -v[i] : v[i]; if (m > amax) amax = m; }
-            float d = amax / 127.0f;
-            int sum = 0;
-            for (int i = 0; i < 32; i++)
-            {
-                int code = amax == 0 ? 0 : (int)__builtin_rintf(v[i] / d);
-                q[(size_t)r * dim + 32 * b + i] = (signed char)code;
-                sum += code;
-            }
-            ds[2 * ((size_t)r * (dim / 32) + b)] = d;
-            ds[2 * ((size_t)r * (dim / 32) + b) + 1] = d * (float)sum;
+            float v[32];
+            for (int i = 0; i < 32; i++) v[i] = xr[32 * b + i] * scale * w[32 * b + i];
+            q8_1_block(v, q + (size_t)r * dim + 32 * b, ds + 2 * ((size_t)r * (dim / 32) + b));
         }
     }
 }
@@ -246,24 +239,13 @@ static void swiglu_q8_1(unsigned grid, unsigned block, const uint64_t *a)
     for (int t = 0; t < n; t++)
         for (int b = 0; b < ffn / 32; b++)
         {
-            float v[32], amax = 0;
+            float v[32];
             for (int k = 0; k < 32; k++)
             {
                 float g = gu[(size_t)t * 2 * ffn + 32 * b + k], u = gu[(size_t)t * 2 * ffn + ffn + 32 * b + k];
                 v[k] = g / (1.0f + __builtin_expf(-g)) * u;
-                float m = v[k] < 0 ? -v[k] : v[k];
-                if (m > amax) amax = m;
             }
-            float d = amax / 127.0f;
-            int sum = 0;
-            for (int k = 0; k < 32; k++)
-            {
-                int code = amax == 0 ? 0 : (int)__builtin_rintf(v[k] / d);
-                q[(size_t)t * ffn + 32 * b + k] = (signed char)code;
-                sum += code;
-            }
-            ds[2 * ((size_t)t * (ffn / 32) + b)] = d;
-            ds[2 * ((size_t)t * (ffn / 32) + b) + 1] = d * (float)sum;
+            q8_1_block(v, q + (size_t)t * ffn + 32 * b, ds + 2 * ((size_t)t * (ffn / 32) + b));
         }
 }
 static void matvec_q4_0(unsigned grid, unsigned block, const uint64_t *a)

@@ -131,9 +131,14 @@ public class CpuMatMulTests : IDisposable
             var m = new WeightMatrix(pw, type, rows, cols);
             var y2 = new float[n * rows];
             var y3 = new float[n * rows];
-            // warm-up: scratch grows, JIT compiles
-            CpuMatMul.MatMul(m, x, n, y, _scratch, _pool2);
-            CpuMatMul.MatMul(m, m, m, x, n, y, y2, y3, _scratch, _pool2);
+            // Warm-up: scratch grows, JIT compiles. Once on one thread too: on two, which thread
+            // runs which chunk is a race, and a kernel first reached by this thread inside the
+            // measured loop would be compiled there (seen once: 7,896 bytes, Q6_K n = 8).
+            foreach (var pool in new[] { _pool1, _pool2 })
+            {
+                CpuMatMul.MatMul(m, x, n, y, _scratch, pool);
+                CpuMatMul.MatMul(m, m, m, x, n, y, y2, y3, _scratch, pool);
+            }
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 50; i++)
             {

@@ -100,6 +100,26 @@ public sealed class CublasHandle : IDisposable
             beta, c.Address, DataType(outputType), ldc, CublasApi.Compute32F, CublasApi.GemmDefault), $"cublasGemmEx(m={m}, n={n}, k={k}, {inputType}->{outputType})");
     }
 
+    /// <summary>
+    /// <see cref="Gemm(bool, bool, int, int, int, DeviceBuffer, int, DeviceBuffer, int, DeviceBuffer, int, GemmElementType, GemmElementType, float, float)"/>
+    /// on raw device addresses (operands inside larger buffers: a column block of an activation
+    /// matrix, one layer's slice). The caller guarantees the extents; the types are checked.
+    /// </summary>
+    public void Gemm(bool transposeA, bool transposeB, int m, int n, int k,
+        ulong a, int lda, ulong b, int ldb, ulong c, int ldc,
+        GemmElementType inputType, GemmElementType outputType, float alpha = 1f, float beta = 0f)
+    {
+        if (inputType == GemmElementType.Float32)
+            throw new ArgumentException("Gemm takes fp16 or bf16 inputs; fp32 inputs would run on the slow SIMT path", nameof(inputType));
+        if (outputType != GemmElementType.Float32 && outputType != inputType)
+            throw new ArgumentException($"output type {outputType} must be Float32 or the input type {inputType}", nameof(outputType));
+        if (a == 0 || b == 0 || c == 0) throw new ArgumentException("Gemm operand address is null");
+        _context.Bind();
+        CudaCheck.Cublas(CublasApi.GemmEx(Handle, transposeA ? CublasApi.OpT : CublasApi.OpN, transposeB ? CublasApi.OpT : CublasApi.OpN, m, n, k,
+            alpha, a, DataType(inputType), lda, b, DataType(inputType), ldb,
+            beta, c, DataType(outputType), ldc, CublasApi.Compute32F, CublasApi.GemmDefault), $"cublasGemmEx(m={m}, n={n}, k={k}, {inputType}->{outputType})");
+    }
+
     static void CheckOperand(string name, DeviceBuffer buffer, int rows, int columns, int leadingDimension, GemmElementType type)
     {
         if (leadingDimension < Math.Max(1, rows))

@@ -50,3 +50,11 @@ __device__ __forceinline__ void store_q8_1_block(float v, signed char* q, float2
     *q = (signed char)code;
     if ((threadIdx.x & 31) == 0) *ds = make_float2(d, d * (float)sum);
 }
+
+// fp32 to fp16 bits, rounded to nearest even (the conversion instruction; see f16_to_f32).
+__device__ __forceinline__ unsigned short f32_to_f16_bits(float f)
+{
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}

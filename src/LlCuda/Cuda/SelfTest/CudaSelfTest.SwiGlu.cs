@@ -22,7 +22,7 @@ public static partial class CudaSelfTest
         using var dds = DeviceBuffer.Allocate(context, n * ffn / 32 * 8L, "swiglu scales");
         dgu.CopyFromHost<float>(gu, stream);
         dds.Fill(0xFF, stream); // NaN: an unwritten scale fails the check
-        kernel.Launch(stream, (uint)((n * ffn + 127) / 128), 128u, 0, dgu, dq, dds, n, ffn);
+        kernel.Launch(stream, (uint)((n * ffn + 127) / 128), 128u, 0, dgu, dq, dds, 0UL, 0UL, n, ffn); // Q8_1 only
         var gq = new sbyte[n * ffn];
         var gds = new float[n * ffn / 32 * 2];
         dq.CopyToHost<sbyte>(gq, stream);

@@ -91,10 +91,10 @@ public sealed class DeviceWeights : IDisposable
     /// then the rest by 4, 2 and 1 (13 = 8 + 4 + 1), each reading the weights once; one warp
     /// per row, 4 rows per 128-thread block. Capturable into a CUDA graph.
     /// </summary>
-    /// <param name="x">Token 0's activations: Q8_1 codes and scales for quantized types, fp32 for F32/F16/BF16.</param>
+    /// <param name="x">Token 0's activations: Q8_1 codes (16-byte aligned) and scales (8-byte aligned) for quantized types, fp32 (16-byte aligned) for F32/F16/BF16.</param>
     /// <param name="y">Device address of the fp32 output, 4-byte aligned, room for [n, ldy].</param>
     /// <param name="ldy">Elements between consecutive tokens' outputs, at least <see cref="Rows"/>.</param>
-    /// <exception cref="ArgumentException">The kernels are for another type, or an address the type needs is 0.</exception>
+    /// <exception cref="ArgumentException">The kernels are for another type, or an address the type needs is 0 or misaligned.</exception>
     public void Launch(MatVecKernels kernels, CudaStream stream, MatVecInput x, ulong y, int n, int ldy)
     {
         ArgumentNullException.ThrowIfNull(kernels);
@@ -102,41 +102,51 @@ public sealed class DeviceWeights : IDisposable
         if (kernels.Type != Type) ThrowWrongKernels(kernels.Type);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         if (ldy < Rows) throw new ArgumentOutOfRangeException(nameof(ldy), ldy, $"ldy must be at least the {Rows} rows of the {Type} weights");
-        if (y == 0) throw new ArgumentException("the output address y is 0", nameof(y));
         bool q8 = kernels.UsesQ8_1;
-        if (q8 && (x.Codes == 0 || x.Scales == 0))
-            throw new ArgumentException($"{Type} weights take activations as Q8_1 codes and scales (quantize_q8_1.cu), but MatVecInput.{(x.Codes == 0 ? "Codes" : "Scales")} is 0", nameof(x));
-        if (!q8 && x.Floats == 0)
-            throw new ArgumentException($"{Type} weights take fp32 activations, but MatVecInput.Floats is 0", nameof(x));
+        CheckInput(q8, x, y);
         // Per token: codes cols bytes, scales cols / 32 float2, floats cols fp32; y ldy fp32.
         ulong codesStride = (ulong)Cols, scalesStride = (ulong)(Cols / 32) * 8, floatsStride = (ulong)Cols * 4, yStride = (ulong)ldy * 4;
-        int blocksOrCols = q8 ? Cols / Math.Max(32, GgmlTypeInfo.BlockSize(Type)) : Cols;
+        int blocksOrCols = q8 ? Cols / GgmlTypeInfo.BlockSize(Type) : Cols;
         Dim3 grid = (uint)((Rows + 3) / 4);
         Span<KernelArgument> args = stackalloc KernelArgument[_planes.Length + 6];
         for (int i = 0; i < _planes.Length; i++) args[i] = _planes[i];
-        int a = _planes.Length, done = 0;
-        foreach (int nt in MatVecKernels.TokensPerLaunch)
+        for (int done = 0, nt; done < n; done += nt)
         {
-            var kernel = kernels.MatVec(nt);
-            for (; n - done >= nt; done += nt)
+            nt = MatVecKernels.TokensForNextLaunch(n - done);
+            ulong t = (ulong)done;
+            int k = _planes.Length;
+            if (q8)
             {
-                ulong t = (ulong)done;
-                int k = a;
-                if (q8)
-                {
-                    args[k++] = x.Codes + t * codesStride;
-                    args[k++] = x.Scales + t * scalesStride;
-                }
-                else
-                {
-                    args[k++] = x.Floats + t * floatsStride;
-                }
-                args[k++] = y + t * yStride;
-                args[k++] = Rows;
-                args[k++] = blocksOrCols;
-                args[k++] = ldy;
-                kernel.Launch(stream, grid, 128u, 0, args[..k]);
+                args[k++] = x.Codes + t * codesStride;
+                args[k++] = x.Scales + t * scalesStride;
             }
+            else
+            {
+                args[k++] = x.Floats + t * floatsStride;
+            }
+            args[k++] = y + t * yStride;
+            args[k++] = Rows;
+            args[k++] = blocksOrCols;
+            args[k++] = ldy;
+            kernels.MatVec(nt).Launch(stream, grid, 128u, 0, args[..k]);
+        }
+    }
+
+    // The kernels load codes and fp32 x as 16-byte vectors, scales as 8-byte float2, y as fp32.
+    void CheckInput(bool q8, MatVecInput x, ulong y)
+    {
+        if (y == 0 || y % 4 != 0) throw new ArgumentException($"the output address y must be a nonzero 4-byte aligned device address, got 0x{y:X}", nameof(y));
+        if (q8)
+        {
+            if (x.Codes == 0 || x.Scales == 0)
+                throw new ArgumentException($"{Type} weights take activations as Q8_1 codes and scales (quantize_q8_1.cu), but MatVecInput.{(x.Codes == 0 ? "Codes" : "Scales")} is 0", nameof(x));
+            if (x.Codes % 16 != 0 || x.Scales % 8 != 0)
+                throw new ArgumentException($"Q8_1 codes must be 16-byte and scales 8-byte aligned (the kernels load them as vectors), got codes 0x{x.Codes:X}, scales 0x{x.Scales:X}", nameof(x));
+        }
+        else
+        {
+            if (x.Floats == 0) throw new ArgumentException($"{Type} weights take fp32 activations, but MatVecInput.Floats is 0", nameof(x));
+            if (x.Floats % 16 != 0) throw new ArgumentException($"fp32 activations must be 16-byte aligned (the kernels load them as float4), got 0x{x.Floats:X}", nameof(x));
         }
     }
 
@@ -159,7 +169,7 @@ public sealed class DeviceWeights : IDisposable
             _planes[0].CopyTo(destination, elements * 2, stream);
             return;
         }
-        int blocksOrCols = kernels.UsesQ8_1 ? Cols / Math.Max(32, GgmlTypeInfo.BlockSize(Type)) : Cols;
+        int blocksOrCols = kernels.UsesQ8_1 ? Cols / GgmlTypeInfo.BlockSize(Type) : Cols;
         Span<KernelArgument> args = stackalloc KernelArgument[_planes.Length + 3];
         for (int i = 0; i < _planes.Length; i++) args[i] = _planes[i];
         args[_planes.Length] = destination;

@@ -11,8 +11,15 @@ namespace LlCuda.Cuda;
 /// <remarks>Thread-safety: as <see cref="CudaModule"/>; dispose after the last launch is queued.</remarks>
 public sealed class MatVecKernels : IDisposable
 {
-    /// <summary>Tokens per launch of the kernels, widest first (how <see cref="DeviceWeights.Launch"/> splits n).</summary>
-    public static ReadOnlySpan<int> TokensPerLaunch => [8, 4, 2, 1];
+    /// <summary>
+    /// Tokens the next launch takes when <paramref name="remaining"/> are left: the widest kernel
+    /// that fits (8, 4, 2 or 1), so n = 13 runs as 8 + 4 + 1 and each launch reads the weights once.
+    /// </summary>
+    public static int TokensForNextLaunch(int remaining)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(remaining);
+        return remaining >= 8 ? 8 : remaining >= 4 ? 4 : remaining >= 2 ? 2 : 1;
+    }
 
     /// <summary>The weight types that have kernels, in the selftest's order.</summary>
     public static IReadOnlyList<GgmlType> SupportedTypes { get; } =

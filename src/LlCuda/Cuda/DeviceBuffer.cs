@@ -125,6 +125,26 @@ public sealed class DeviceBuffer : IDisposable
         CudaCheck.Driver(CudaDriverApi.MemcpyDtoDAsync(Address, source.Address, (nuint)bytes, stream.Handle), "cuMemcpyDtoDAsync_v2");
     }
 
+    /// <summary>
+    /// Queues a device-to-device copy of <paramref name="bytes"/> bytes from this buffer at
+    /// <paramref name="offsetBytes"/> to the device address <paramref name="destination"/> (in
+    /// this context; the caller vouches for its size).
+    /// </summary>
+    public void CopyTo(ulong destination, long bytes, CudaStream stream, long offsetBytes = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(destination);
+        CheckRange(offsetBytes, bytes);
+        Context.Bind();
+        CudaCheck.Driver(CudaDriverApi.MemcpyDtoDAsync(destination, Address + (ulong)offsetBytes, (nuint)bytes, stream.Handle), "cuMemcpyDtoDAsync_v2");
+    }
+
+    /// <summary>The device address <paramref name="byteOffset"/> bytes into the buffer (0 .. ByteLength).</summary>
+    public ulong AddressAt(long byteOffset)
+    {
+        CheckRange(byteOffset, 0);
+        return Address + (ulong)byteOffset;
+    }
+
     /// <summary>Queues setting every byte to <paramref name="value"/> (capturable into a graph).</summary>
     public void Fill(byte value, CudaStream stream)
     {

@@ -51,10 +51,44 @@ __device__ __forceinline__ void store_q8_1_block(float v, signed char* q, float2
     if ((threadIdx.x & 31) == 0) *ds = make_float2(d, d * (float)sum);
 }
 
-// fp32 to fp16 bits, rounded to nearest even (the conversion instruction; see f16_to_f32).
+// fp32 to fp16 bits, rounded to nearest even (cvt.rn.f16.f32; no cuda_fp16.h, as above).
 __device__ __forceinline__ unsigned short f32_to_f16_bits(float f)
 {
     unsigned short h;
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
     return h;
+}
+
+// bf16 bits to fp32 (exact: bf16 is the top half of an fp32).
+__device__ __forceinline__ float bf16_to_f32(unsigned short b) { return __uint_as_float((unsigned)b << 16); }
+
+// Eight fp32 values as eight fp16 (round to nearest even) in one 16-byte store: the dequant
+// kernels' output, so each thread writes one aligned uint4 and a warp 512 consecutive bytes.
+__device__ __forceinline__ void store_f16x8(const float (&v)[8], uint4* out)
+{
+    unsigned u[4];
+#pragma unroll
+    for (int i = 0; i < 4; i++) u[i] = (unsigned)f32_to_f16_bits(v[2 * i]) | ((unsigned)f32_to_f16_bits(v[2 * i + 1]) << 16);
+    *out = make_uint4(u[0], u[1], u[2], u[3]);
+}
+
+// The warp-wide sums of a matvec's NT per-lane accumulators, lane 0 writing token t's to
+// y[t * ldy + row] (all 32 lanes must call it).
+template <int NT>
+__device__ __forceinline__ void store_matvec_rows(const float (&acc)[NT], float* y, int row, int ldy)
+{
+#pragma unroll
+    for (int t = 0; t < NT; t++)
+    {
+        const float v = warp_sum(acc[t]);
+        if ((threadIdx.x & 31) == 0) y[(size_t)t * ldy + row] = v;
+    }
+}
+
+// Bits 0..3 of n moved to bit 4 of bytes 0..3 (a Q5 fifth bit over its four codes' nibbles):
+// the multiply copies n to bit offsets 0, 7, 14, 21, which do not overlap, so bit i lands on
+// bit 8i and nothing else does.
+__device__ __forceinline__ unsigned bits4_to_byte_bit4(unsigned n)
+{
+    return ((n & 0xFu) * 0x00204081u & 0x01010101u) << 4;
 }

@@ -34,7 +34,7 @@ public sealed record SelfTestOptions(int DeviceOrdinal = 0, long BandwidthBytes 
 public static partial class CudaSelfTest
 {
     /// <summary>The check names, in run order.</summary>
-    public static IReadOnlyList<string> CheckNames { get; } = ["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu", "matvec-q4_0", "matvec-q8_0", "matvec-q4_k", "matvec-q6_k", "cleanup"];
+    public static IReadOnlyList<string> CheckNames { get; } = ["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu", "matvec-q4_0", "matvec-q4_1", "matvec-q5_0", "matvec-q5_1", "matvec-q8_0", "matvec-q4_k", "matvec-q5_k", "matvec-q6_k", "matvec-f16", "matvec-bf16", "matvec-f32", "cleanup"];
 
     /// <summary>Runs every check; <paramref name="progress"/> sees each result as it is decided.</summary>
     public static IReadOnlyList<SelfTestResult> Run(SelfTestOptions options, Action<SelfTestResult>? progress = null)
@@ -84,7 +84,7 @@ public static partial class CudaSelfTest
                 Report(Check("swiglu", () => CheckSwiGlu(context, compiler)));
                 // Kernel rates are quoted as a share of the copy bandwidth just measured.
                 double copy = bandwidth.Value ?? double.NaN;
-                foreach (var type in MatVecTypes)
+                foreach (var type in MatVecKernels.SupportedTypes)
                     Report(Check($"matvec-{type.ToString().ToLowerInvariant()}", () => CheckMatVec(context, compiler, type, copy, options.TimeKernels)));
             }
         }

@@ -248,118 +248,225 @@ static void swiglu_q8_1(unsigned grid, unsigned block, const uint64_t *a)
             q8_1_block(v, q + (size_t)t * ffn + 32 * b, ds + 2 * ((size_t)t * (ffn / 32) + b));
         }
 }
-static void matvec_q4_0(unsigned grid, unsigned block, const uint64_t *a)
+// The matrix-vector kernels (matvec_TYPE_NT) and the fp16 dequantizers (dequant_TYPE_f16),
+// emulated from what their .cu headers specify: the planar weight layouts of
+// src/LlCuda/Cuda/Layouts, NT tokens per launch with outputs at y[t * ldy + row], x as Q8_1 for
+// the quantized types and fp32 for F32/F16/BF16, one warp per row and 4 rows per 128-thread CTA
+// (rows the grid does not cover stay unwritten), one dequant thread per 8 weights.
+enum wtype { Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, F16, BF16, F32 };
+static const int plane_count[] = { 2, 2, 3, 3, 2, 2, 3, 4, 1, 1, 1 };
+
+static float bf16_to_float(uint16_t b) { uint32_t bits = (uint32_t)b << 16; float f; memcpy(&f, &bits, 4); return f; }
+static uint16_t float_to_half_bits(float f) { _Float16 h = (_Float16)f; uint16_t bits; memcpy(&bits, &h, 2); return bits; }
+static const unsigned char *plane(const uint64_t *a, int i) { return (const unsigned char *)(uintptr_t)a[i]; }
+static uint16_t u16_at(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t u32_at(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+// Block b (rows * blocks of them, row-major) of a 32-weight type: codes c[0..31], scale d, minimum m.
+static void legacy_block(int type, const uint64_t *a, size_t b, int *c, float *d, float *m)
 {
-    (void)grid; (void)block;
-    const unsigned char *qs = (const unsigned char *)(uintptr_t)a[0];
-    const uint16_t *d = (const uint16_t *)(uintptr_t)a[1];
-    const signed char *xq = (const signed char *)(uintptr_t)a[2];
-    const float *xds = (const float *)(uintptr_t)a[3];
-    float *y = (float *)(uintptr_t)a[4];
-    int rows = (int)a[5], blocks = (int)a[6];
-    for (int r = 0; r < rows; r++)
+    const unsigned char *q = plane(a, 0) + b * (type == Q8_0 ? 32 : 16);
+    *m = 0;
+    if (type == Q8_0) { for (int j = 0; j < 32; j++) c[j] = (signed char)q[j]; *d = half_to_float(u16_at(plane(a, 1) + 2 * b)); return; }
+    uint32_t qh = type == Q5_0 || type == Q5_1 ? u32_at(plane(a, 1) + 4 * b) : 0;
+    for (int j = 0; j < 16; j++)
     {
-        float acc = 0;
-        for (int b = 0; b < blocks; b++)
-        {
-            const unsigned char *q = qs + ((size_t)r * blocks + b) * 16;
-            int sumi = 0;
-            for (int j = 0; j < 16; j++) sumi += (q[j] & 15) * xq[32 * b + j] + (q[j] >> 4) * xq[32 * b + 16 + j];
-            acc += half_to_float(d[(size_t)r * blocks + b]) * (xds[2 * b] * (float)sumi - 8.0f * xds[2 * b + 1]);
-        }
-        y[r] = acc;
+        c[j] = (q[j] & 15) | (int)(((qh >> j) & 1) << 4);
+        c[j + 16] = (q[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+    }
+    if (type == Q4_0) *d = half_to_float(u16_at(plane(a, 1) + 2 * b));
+    else if (type == Q5_0) *d = half_to_float(u16_at(plane(a, 2) + 2 * b));
+    else
+    {
+        const unsigned char *dm = plane(a, type == Q4_1 ? 1 : 2) + 4 * b;
+        *d = half_to_float(u16_at(dm));
+        *m = half_to_float(u16_at(dm + 2));
     }
 }
-static void matvec_q8_0(unsigned grid, unsigned block, const uint64_t *a)
+
+// Sub-block j's 6-bit scale and minimum of a Q4_K/Q5_K super-block from its 12 packed bytes.
+static void k_scale_min(const unsigned char *s, int j, int *sc, int *mn)
 {
-    (void)grid; (void)block;
-    const signed char *qs = (const signed char *)(uintptr_t)a[0];
-    const uint16_t *d = (const uint16_t *)(uintptr_t)a[1];
-    const signed char *xq = (const signed char *)(uintptr_t)a[2];
-    const float *xds = (const float *)(uintptr_t)a[3];
-    float *y = (float *)(uintptr_t)a[4];
-    int rows = (int)a[5], blocks = (int)a[6];
-    for (int r = 0; r < rows; r++)
-    {
-        float acc = 0;
-        for (int b = 0; b < blocks; b++)
-        {
-            int sumi = 0;
-            for (int j = 0; j < 32; j++) sumi += qs[((size_t)r * blocks + b) * 32 + j] * xq[32 * b + j];
-            acc += half_to_float(d[(size_t)r * blocks + b]) * xds[2 * b] * (float)sumi;
-        }
-        y[r] = acc;
-    }
+    if (j < 4) { *sc = s[j] & 63; *mn = s[j + 4] & 63; }
+    else { *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4); *mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4); }
 }
-static void matvec_q4_k(unsigned grid, unsigned block, const uint64_t *a)
+
+// Super-block s of a K-quant: codes c[0..255] (Q6_K: minus 32), per 32 weights (Q6_K: per 16) the
+// scale factor and minimum as the kernels use them: Q4_K/Q5_K sc[j], mn[j] with *d, *dmin; Q6_K sc[0..15], *d.
+static void k_block(int type, const uint64_t *a, size_t s, int *c, int *sc, int *mn, float *d, float *dmin)
 {
-    (void)grid; (void)block;
-    const unsigned char *qs = (const unsigned char *)(uintptr_t)a[0], *meta = (const unsigned char *)(uintptr_t)a[1];
-    const signed char *xq = (const signed char *)(uintptr_t)a[2];
-    const float *xds = (const float *)(uintptr_t)a[3];
-    float *y = (float *)(uintptr_t)a[4];
-    int rows = (int)a[5], supers = (int)a[6];
-    for (int r = 0; r < rows; r++)
+    if (type == Q6_K)
     {
-        float acc = 0;
-        for (int sb = 0; sb < supers; sb++)
-        {
-            const unsigned char *m = meta + ((size_t)r * supers + sb) * 16, *s = m + 4;
-            const unsigned char *q = qs + ((size_t)r * supers + sb) * 128;
-            float d = half_to_float((uint16_t)(m[0] | m[1] << 8)), dmin = half_to_float((uint16_t)(m[2] | m[3] << 8));
-            for (int j = 0; j < 8; j++)
-            {
-                int sc, mn;
-                if (j < 4) { sc = s[j] & 63; mn = s[j + 4] & 63; }
-                else { sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4); mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4); }
-                int sumi = 0;
-                for (int i = 0; i < 32; i++)
+        const unsigned char *ql = plane(a, 0) + s * 128, *qh = plane(a, 1) + s * 64;
+        const signed char *scales = (const signed char *)plane(a, 2) + s * 16;
+        *d = half_to_float(u16_at(plane(a, 3) + 2 * s));
+        *dmin = 0;
+        for (int i = 0; i < 16; i++) { sc[i] = scales[i]; mn[i] = 0; }
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < 4; k++)
+                for (int l = 0; l < 32; l++)
                 {
-                    int code = j % 2 == 0 ? q[32 * (j / 2) + i] & 15 : q[32 * (j / 2) + i] >> 4;
-                    sumi += code * xq[256 * sb + 32 * j + i];
+                    unsigned char lo = ql[64 * h + (k & 1) * 32 + l];
+                    c[128 * h + 32 * k + l] = (((k >> 1) ? lo >> 4 : lo & 15) | (((qh[32 * h + l] >> (2 * k)) & 3) << 4)) - 32;
                 }
-                const float *x2 = xds + 2 * (8 * sb + j);
-                acc += d * (float)(sc * sumi) * x2[0] - dmin * (float)mn * x2[1];
-            }
-        }
-        y[r] = acc;
+        return;
     }
-}
-static void matvec_q6_k(unsigned grid, unsigned block, const uint64_t *a)
-{
-    (void)grid; (void)block;
-    const unsigned char *ql = (const unsigned char *)(uintptr_t)a[0], *qh = (const unsigned char *)(uintptr_t)a[1];
-    const signed char *sc = (const signed char *)(uintptr_t)a[2];
-    const uint16_t *d = (const uint16_t *)(uintptr_t)a[3];
-    const signed char *xq = (const signed char *)(uintptr_t)a[4];
-    const float *xds = (const float *)(uintptr_t)a[5];
-    float *y = (float *)(uintptr_t)a[6];
-    int rows = (int)a[7], supers = (int)a[8];
-    for (int r = 0; r < rows; r++)
+    const unsigned char *q = plane(a, 0) + s * 128;
+    const unsigned char *qh = type == Q5_K ? plane(a, 1) + s * 32 : NULL;
+    const unsigned char *meta = plane(a, type == Q5_K ? 2 : 1) + s * 16;
+    *d = half_to_float(u16_at(meta));
+    *dmin = half_to_float(u16_at(meta + 2));
+    for (int j = 0; j < 8; j++)
     {
-        float acc = 0;
-        for (int sb = 0; sb < supers; sb++)
-        {
-            size_t s = (size_t)r * supers + sb;
-            float part = 0;
-            for (int h = 0; h < 2; h++)
-                for (int k = 0; k < 4; k++)
-                    for (int half16 = 0; half16 < 2; half16++)
-                    {
-                        int sumi = 0;
-                        for (int l = 16 * half16; l < 16 * half16 + 16; l++)
-                        {
-                            unsigned char lo = ql[s * 128 + 64 * h + (k & 1) * 32 + l];
-                            int code = ((k >> 1) ? lo >> 4 : lo & 15) | (((qh[s * 64 + 32 * h + l] >> (2 * k)) & 3) << 4);
-                            sumi += (code - 32) * xq[256 * sb + 128 * h + 32 * k + l];
-                        }
-                        part += (float)(sc[s * 16 + 8 * h + half16 + 2 * k] * sumi) * xds[2 * (8 * sb + 4 * h + k)];
-                    }
-            acc += half_to_float(d[s]) * part;
-        }
-        y[r] = acc;
+        k_scale_min(meta + 4, j, &sc[j], &mn[j]);
+        for (int i = 0; i < 32; i++)
+            c[32 * j + i] = (j % 2 == 0 ? q[32 * (j / 2) + i] & 15 : q[32 * (j / 2) + i] >> 4) | (qh ? ((qh[i] >> j) & 1) << 4 : 0);
     }
 }
+
+static void matvec(int type, unsigned grid, unsigned block, const uint64_t *a, int nt)
+{
+    int p = type >= F16 ? 1 : plane_count[type];
+    int isfloat = type >= F16;
+    const signed char *xq = isfloat ? NULL : (const signed char *)(uintptr_t)a[p];
+    const float *xds = isfloat ? NULL : (const float *)(uintptr_t)a[p + 1];
+    const float *xf = isfloat ? (const float *)(uintptr_t)a[p] : NULL;
+    int base = isfloat ? p + 1 : p + 2;
+    float *y = (float *)(uintptr_t)a[base];
+    int rows = (int)a[base + 1], blocks = (int)a[base + 2], ldy = (int)a[base + 3];
+    long covered = (long)grid * (block / 32);
+    for (int r = 0; r < rows && r < covered; r++)
+        for (int t = 0; t < nt; t++)
+        {
+            float acc = 0;
+            if (isfloat)
+            {
+                // Lane l sums the 8-weight groups (4 for F32) l, l + 32, ...; then the shuffle tree.
+                int cols = blocks, g = type == F32 ? 4 : 8;
+                float lane[32] = { 0 };
+                for (int i = 0; i < cols; i++)
+                {
+                    size_t k = (size_t)r * cols + i;
+                    float w = type == F32 ? ((const float *)plane(a, 0))[k] : type == F16 ? half_to_float(u16_at(plane(a, 0) + 2 * k)) : bf16_to_float(u16_at(plane(a, 0) + 2 * k));
+                    lane[(i / g) % 32] += w * xf[(size_t)t * cols + i];
+                }
+                for (int o = 16; o > 0; o >>= 1)
+                {
+                    float next[32];
+                    for (int l = 0; l < 32; l++) next[l] = lane[l] + lane[l ^ o];
+                    memcpy(lane, next, sizeof lane);
+                }
+                acc = lane[0];
+            }
+            else if (type < Q4_K)
+            {
+                const signed char *xt = xq + (size_t)t * blocks * 32;
+                const float *st = xds + 2 * (size_t)t * blocks;
+                for (int b = 0; b < blocks; b++)
+                {
+                    int c[32], sumi = 0;
+                    float d, m;
+                    legacy_block(type, a, (size_t)r * blocks + b, c, &d, &m);
+                    for (int j = 0; j < 32; j++) sumi += c[j] * xt[32 * b + j];
+                    float dx = st[2 * b], sx = st[2 * b + 1];
+                    acc += type == Q4_0 ? d * (dx * (float)sumi - 8.0f * sx)
+                         : type == Q5_0 ? d * (dx * (float)sumi - 16.0f * sx)
+                         : type == Q8_0 ? d * dx * (float)sumi
+                         : d * dx * (float)sumi + m * sx;
+                }
+            }
+            else
+            {
+                const signed char *xt = xq + (size_t)t * blocks * 256;
+                const float *st = xds + 2 * (size_t)t * blocks * 8;
+                for (int s = 0; s < blocks; s++)
+                {
+                    int c[256], sc[16], mn[16];
+                    float d, dmin;
+                    k_block(type, a, (size_t)r * blocks + s, c, sc, mn, &d, &dmin);
+                    if (type == Q6_K)
+                    {
+                        float part = 0;
+                        for (int g = 0; g < 16; g++)
+                        {
+                            int sumi = 0;
+                            for (int l = 0; l < 16; l++) sumi += c[16 * g + l] * xt[256 * s + 16 * g + l];
+                            part += (float)(sc[g] * sumi) * st[2 * (8 * s + g / 2)];
+                        }
+                        acc += d * part;
+                    }
+                    else
+                        for (int j = 0; j < 8; j++)
+                        {
+                            int sumi = 0;
+                            for (int i = 0; i < 32; i++) sumi += c[32 * j + i] * xt[256 * s + 32 * j + i];
+                            const float *x2 = st + 2 * (8 * s + j);
+                            acc += d * (float)(sc[j] * sumi) * x2[0] - dmin * (float)mn[j] * x2[1];
+                        }
+                }
+            }
+            y[(size_t)t * ldy + r] = acc;
+        }
+}
+
+// The host's Dequantize.Row arithmetic (no FMA), each weight rounded to fp16.
+static void dequant(int type, unsigned grid, unsigned block, const uint64_t *a)
+{
+    int p = type >= F16 ? 1 : plane_count[type];
+    uint16_t *out = (uint16_t *)(uintptr_t)a[p];
+    int rows = (int)a[p + 1], blocks = (int)a[p + 2];
+    size_t total = (size_t)rows * blocks * (type >= F16 ? 1 : type >= Q4_K ? 256 : 32);
+    size_t threads = (size_t)grid * block;
+    for (size_t e = 0; e < total && e / 8 < threads; e++)
+    {
+        float w;
+        if (type == F32) w = ((const float *)plane(a, 0))[e];
+        else if (type == BF16) w = bf16_to_float(u16_at(plane(a, 0) + 2 * e));
+        else if (type < Q4_K)
+        {
+            int c[32];
+            float d, m;
+            legacy_block(type, a, e / 32, c, &d, &m);
+            int q = c[e % 32];
+            w = type == Q4_0 ? (float)(q - 8) * d : type == Q5_0 ? (float)(q - 16) * d : type == Q8_0 ? (float)q * d : (float)q * d + m;
+        }
+        else
+        {
+            int c[256], sc[16], mn[16];
+            float d, dmin;
+            k_block(type, a, e / 256, c, sc, mn, &d, &dmin);
+            int k = (int)(e % 256);
+            if (type == Q6_K) { float ds = d * (float)sc[k / 16]; w = ds * (float)c[k]; }
+            else { float d1 = d * (float)sc[k / 32], m1 = dmin * (float)mn[k / 32]; w = d1 * (float)c[k] - m1; }
+        }
+        out[e] = float_to_half_bits(w);
+    }
+}
+
+#define EMULATE_MATVEC(lower, T)                                                                            \
+    static void matvec_##lower##_1(unsigned g, unsigned b, const uint64_t *a) { matvec(T, g, b, a, 1); }    \
+    static void matvec_##lower##_2(unsigned g, unsigned b, const uint64_t *a) { matvec(T, g, b, a, 2); }    \
+    static void matvec_##lower##_4(unsigned g, unsigned b, const uint64_t *a) { matvec(T, g, b, a, 4); }    \
+    static void matvec_##lower##_8(unsigned g, unsigned b, const uint64_t *a) { matvec(T, g, b, a, 8); }
+#define EMULATE(lower, T) EMULATE_MATVEC(lower, T)                                                          \
+    static void dequant_##lower##_f16(unsigned g, unsigned b, const uint64_t *a) { dequant(T, g, b, a); }
+EMULATE(q4_0, Q4_0) EMULATE(q4_1, Q4_1) EMULATE(q5_0, Q5_0) EMULATE(q5_1, Q5_1) EMULATE(q8_0, Q8_0)
+EMULATE(q4_k, Q4_K) EMULATE(q5_k, Q5_K) EMULATE(q6_k, Q6_K) EMULATE_MATVEC(f16, F16) EMULATE(bf16, BF16) EMULATE(f32, F32)
+
+typedef void (*emulation)(unsigned grid, unsigned block, const uint64_t *args);
+typedef struct { const char *name; emulation fn; int nargs; } Kernel;
+// Matvec: the planes, x (codes and scales, or floats), y, rows, blocks or cols, ldy. Dequant:
+// the planes, out, rows, blocks or cols. F16 has no dequant kernel.
+#define MATVEC_KERNELS(lower, planes, xs)                                                              \
+    { "matvec_" #lower "_1", matvec_##lower##_1, planes + xs + 4 }, { "matvec_" #lower "_2", matvec_##lower##_2, planes + xs + 4 }, \
+    { "matvec_" #lower "_4", matvec_##lower##_4, planes + xs + 4 }, { "matvec_" #lower "_8", matvec_##lower##_8, planes + xs + 4 }
+#define KERNELS(lower, planes, xs) MATVEC_KERNELS(lower, planes, xs), { "dequant_" #lower "_f16", dequant_##lower##_f16, planes + 3 }
+static const Kernel kernels[] = {
+    { "vector_add", vector_add, 4 }, { "copy_f4", copy_f4, 3 }, { "quantize_q8_1", quantize_q8_1, 4 },
+    { "swiglu_q8_1", swiglu_q8_1, 5 }, { "rmsnorm_q8_1", rmsnorm_q8_1, 7 },
+    KERNELS(q4_0, 2, 2), KERNELS(q4_1, 2, 2), KERNELS(q5_0, 3, 2), KERNELS(q5_1, 3, 2), KERNELS(q8_0, 2, 2),
+    KERNELS(q4_k, 2, 2), KERNELS(q5_k, 3, 2), KERNELS(q6_k, 4, 2), MATVEC_KERNELS(f16, 1, 1), KERNELS(bf16, 1, 1), KERNELS(f32, 1, 1),
+};
 
 static const char magic[] = "FAKECUBIN\n";
 
@@ -373,15 +480,8 @@ CUresult cuModuleLoadData(void **module, const void *image)
 CUresult cuModuleGetFunction(void **fn, void *module, const char *name)
 {
     if (!module) return 400;
-    if (strcmp(name, "vector_add") == 0) { *fn = (void *)vector_add; return 0; }
-    if (strcmp(name, "copy_f4") == 0) { *fn = (void *)copy_f4; return 0; }
-    if (strcmp(name, "quantize_q8_1") == 0) { *fn = (void *)quantize_q8_1; return 0; }
-    if (strcmp(name, "swiglu_q8_1") == 0) { *fn = (void *)swiglu_q8_1; return 0; }
-    if (strcmp(name, "rmsnorm_q8_1") == 0) { *fn = (void *)rmsnorm_q8_1; return 0; }
-    if (strcmp(name, "matvec_q4_0") == 0) { *fn = (void *)matvec_q4_0; return 0; }
-    if (strcmp(name, "matvec_q8_0") == 0) { *fn = (void *)matvec_q8_0; return 0; }
-    if (strcmp(name, "matvec_q4_k") == 0) { *fn = (void *)matvec_q4_k; return 0; }
-    if (strcmp(name, "matvec_q6_k") == 0) { *fn = (void *)matvec_q6_k; return 0; }
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
+        if (strcmp(name, kernels[i].name) == 0) { *fn = (void *)&kernels[i]; return 0; }
     return 500;
 }
 CUresult cuModuleUnload(void *module) { if (!module) return 400; free(module); live_modules--; return 0; }
@@ -390,7 +490,7 @@ CUresult cuFuncSetAttribute(void *fn, int attribute, int value) { (void)attribut
 static void run(const Node *n)
 {
     if (n->kind == 2) { memset((void *)(uintptr_t)n->dst, n->value, n->n); return; }
-    ((void (*)(unsigned, unsigned, const uint64_t *))n->fn)(n->grid, n->block, n->args);
+    ((const Kernel *)n->fn)->fn(n->grid, n->block, n->args);
 }
 
 CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
@@ -399,8 +499,7 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigne
     (void)shared;
     if (getenv("FAKE_CUDA_FAIL_LAUNCH")) return 700;
     if (!fn || extra || gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > 1024 || gx == 0) return 1;
-    int nargs = fn == (void *)vector_add || fn == (void *)quantize_q8_1 ? 4 : fn == (void *)copy_f4 ? 3 : fn == (void *)swiglu_q8_1 ? 5
-              : fn == (void *)matvec_q6_k ? 9 : 7; // rmsnorm_q8_1 and the other matvecs: 7
+    int nargs = ((const Kernel *)fn)->nargs;
     Node n = { .kind = 1, .fn = fn, .grid = gx, .block = bx, .nargs = nargs };
     // Every parameter is read as 8 bytes: KernelArgument slots are 8 bytes with the value in the
     // low bytes, and the emulations read ints from the low 32 bits.

@@ -6,25 +6,25 @@ using LlCuda.Tests.Support;
 namespace LlCuda.Tests.Cuda;
 
 /// <summary>
-/// Builds FakeCuda/fake_cuda.c (a CPU stand-in for libcuda.so.1, libnvrtc.so.13 and
-/// libcublas.so.13) once per test class, into a temporary folder the published binary finds
-/// through LD_LIBRARY_PATH.
+/// Builds FakeCuda/fake_cuda.c and fake_forward.c (a CPU stand-in for libcuda.so.1,
+/// libnvrtc.so.13 and libcublas.so.13) once per test class, into a temporary folder the
+/// published binary finds through LD_LIBRARY_PATH.
 /// </summary>
 public sealed class FakeCudaLibraries : IDisposable
 {
     readonly ScratchDirectory _dir = new();
 
+    /// <summary>tests/LlCuda.Tests/Cuda/FakeCuda: the fake's C sources.</summary>
+    public static string SourceFolder => Path.Combine(TestPaths.RepoRoot, "tests", "LlCuda.Tests", "Cuda", "FakeCuda");
+
+    /// <summary>The sources of the library: the driver, NVRTC and cuBLAS, and the forward pass's kernels.</summary>
+    public static string[] LibrarySources => [Path.Combine(SourceFolder, "fake_cuda.c"), Path.Combine(SourceFolder, "fake_forward.c")];
+
     public FakeCudaLibraries()
     {
-        if (FakeCudaFactAttribute.Compiler is not { } gcc) return;
-        string source = Path.Combine(TestPaths.RepoRoot, "tests", "LlCuda.Tests", "Cuda", "FakeCuda", "fake_cuda.c");
+        if (FakeCudaFactAttribute.Compiler is null) return;
         string library = _dir.File("libcuda.so.1");
-        var psi = new ProcessStartInfo(gcc) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror", "-o", library, source }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string errors = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"gcc could not build {source}: {errors}");
+        Compile(["-shared", "-fPIC", "-o", library, .. LibrarySources]);
         // One file serves all three sonames: each library only has its own symbols looked up.
         File.Copy(library, _dir.File("libnvrtc.so.13"));
         File.Copy(library, _dir.File("libcublas.so.13"));
@@ -34,7 +34,38 @@ public sealed class FakeCudaLibraries : IDisposable
         File.WriteAllText(Path.Combine(CudaHome, "include", "cuda_fp16.h"), "// stand-in\n");
     }
 
+    /// <summary>Runs gcc -O1 -Wall -Wextra -Werror with <paramref name="arguments"/> (libm linked); throws with gcc's errors.</summary>
+    public static void Compile(IEnumerable<string> arguments)
+    {
+        var psi = new ProcessStartInfo(FakeCudaFactAttribute.Compiler!) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in (string[])["-O1", "-Wall", "-Wextra", "-Werror", .. arguments, "-lm"]) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string errors = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"gcc {string.Join(' ', psi.ArgumentList)} failed: {errors}{stdout.Result}");
+    }
+
     public string Folder => _dir.Path;
+
+    /// <summary>
+    /// Runs the published binary on the fake: the fake's folder on LD_LIBRARY_PATH, a fresh
+    /// LLCUDA_HOME, no library overrides or device mask from the calling environment.
+    /// </summary>
+    public CliResult Run(string home, string[] args, Dictionary<string, string?>? extra = null, int timeoutSeconds = 120)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["LD_LIBRARY_PATH"] = Folder,
+            ["LLCUDA_HOME"] = home,
+            ["CUDA_HOME"] = CudaHome,
+            ["LLCUDA_NVRTC_LIB"] = null,
+            ["LLCUDA_CUBLAS_LIB"] = null,
+            ["CUDA_VISIBLE_DEVICES"] = null,
+        };
+        foreach (var (k, v) in extra ?? []) env[k] = v;
+        return CliRunner.Published(args, timeoutSeconds: timeoutSeconds, environment: env);
+    }
 
     /// <summary>A CUDA_HOME whose include/ has cuda_fp16.h (and no libraries).</summary>
     public string CudaHome => _dir.File("cuda-home");
@@ -63,20 +94,7 @@ public sealed class FakeCudaFactAttribute : FactAttribute
 /// </summary>
 public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibraries>
 {
-    CliResult Run(string home, string[] args, Dictionary<string, string?>? extra = null)
-    {
-        var env = new Dictionary<string, string?>
-        {
-            ["LD_LIBRARY_PATH"] = fake.Folder,
-            ["LLCUDA_HOME"] = home,
-            ["CUDA_HOME"] = fake.CudaHome,
-            ["LLCUDA_NVRTC_LIB"] = null,
-            ["LLCUDA_CUBLAS_LIB"] = null,
-            ["CUDA_VISIBLE_DEVICES"] = null,
-        };
-        foreach (var (k, v) in extra ?? []) env[k] = v;
-        return CliRunner.Published(args, environment: env);
-    }
+    CliResult Run(string home, string[] args, Dictionary<string, string?>? extra = null) => fake.Run(home, args, extra);
 
     static List<JsonElement> Checks(CliResult r, out bool passed)
     {

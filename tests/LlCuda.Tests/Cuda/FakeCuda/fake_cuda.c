@@ -3,8 +3,8 @@
 // signature we import, argument marshalling, graph capture, the selftest) on machines
 // without a GPU. "Device" memory is host memory; the two known kernels (vector_add, copy_f4)
 // are emulated thread by thread over the launch grid, so a launch that does not cover its
-// elements fails the selftest as it would on a GPU. Not NVIDIA code: written for these tests
-// from the documented C signatures.
+// elements fails the selftest as it would on a GPU. The forward pass's kernels are in
+// fake_forward.c. Not NVIDIA code: written for these tests from the documented C signatures.
 //
 // Environment: FAKE_CUDA_FREE_MIB (default 600) sets the free memory reported;
 // FAKE_CUDA_FAIL_LAUNCH=1 makes every launch fail with CUDA_ERROR_ILLEGAL_ADDRESS (700).
@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "fake_cuda.h"
 
 typedef unsigned long long CUdeviceptr;
 typedef int CUresult;
@@ -87,20 +89,61 @@ CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t bytes)
     return 0;
 }
 CUresult cuMemFree_v2(CUdeviceptr p) { if (!p) return 1; free((void *)(uintptr_t)p); live_allocs--; return 0; }
+// Pinned allocations are remembered: stream capture accepts copies from and to them only.
+typedef struct { char *p; size_t bytes; } HostRange;
+static HostRange *pinned;
+static size_t pinned_count, pinned_cap;
+
 CUresult cuMemHostAlloc(void **p, size_t bytes, unsigned int flags)
 {
     (void)flags;
+    if (pinned_count == pinned_cap)
+    {
+        size_t cap = pinned_cap ? 2 * pinned_cap : 16;
+        HostRange *grown = realloc(pinned, cap * sizeof *grown);
+        if (!grown) return 2;
+        pinned = grown;
+        pinned_cap = cap;
+    }
     *p = malloc(bytes);
     if (!*p) return 2;
+    pinned[pinned_count++] = (HostRange){ *p, bytes };
     live_host++;
     return 0;
 }
-CUresult cuMemFreeHost(void *p) { if (!p) return 1; free(p); live_host--; return 0; }
+CUresult cuMemFreeHost(void *p)
+{
+    for (size_t i = 0; i < pinned_count; i++)
+        if (pinned[i].p == p)
+        {
+            pinned[i] = pinned[--pinned_count];
+            free(p);
+            live_host--;
+            if (pinned_count == 0) { free(pinned); pinned = NULL; pinned_cap = 0; }
+            return 0;
+        }
+    return 1;
+}
+static int is_pinned(const void *p, size_t n)
+{
+    for (size_t i = 0; i < pinned_count; i++)
+        if ((const char *)p >= pinned[i].p && (const char *)p + n <= pinned[i].p + pinned[i].bytes) return 1;
+    return 0;
+}
 
 // ---- streams, capture, graphs ------------------------------------------------------------------
 
-typedef struct { int kind; void *fn; unsigned grid, block; uint64_t args[12]; int nargs; CUdeviceptr dst; unsigned char value; size_t n; } Node;
-typedef struct { Node nodes[64]; int count; } Graph;
+// A graph is its nodes in capture order (one stream: each depends on the one before), replayed
+// in that order. Copies keep their host pointers, so a replay reads and writes host memory as
+// it is then, as a real memcpy node does.
+enum { NODE_KERNEL = 1, NODE_MEMSET, NODE_HTOD, NODE_DTOH, NODE_DTOD };
+typedef struct
+{
+    int kind;
+    void *fn; unsigned grid, grid_y, block; uint64_t args[16]; int nargs; // kernel
+    void *dst; const void *src; unsigned char value; size_t n;            // memset, copies
+} Node;
+typedef struct { Node *nodes; int count, cap; } Graph;
 typedef struct { int capturing; Graph *graph; } Stream;
 
 CUresult cuStreamCreate(void **s, unsigned int flags)
@@ -117,17 +160,37 @@ static int capturing(void *s) { return s && ((Stream *)s)->capturing; }
 static CUresult record(void *s, Node n)
 {
     Graph *g = ((Stream *)s)->graph;
-    if (g->count == 64) return 2;
+    if (g->count == g->cap)
+    {
+        int cap = g->cap ? 2 * g->cap : 64;
+        Node *grown = realloc(g->nodes, (size_t)cap * sizeof(Node));
+        if (!grown) return 2;
+        g->nodes = grown;
+        g->cap = cap;
+    }
     g->nodes[g->count++] = n;
     return 0;
 }
+static void graph_free(Graph *g) { free(g->nodes); free(g); }
 
-CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t n, void *s) { if (capturing(s)) return 900; memcpy((void *)(uintptr_t)dst, src, n); return 0; }
-CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t n, void *s) { if (capturing(s)) return 900; memcpy(dst, (void *)(uintptr_t)src, n); return 0; }
-CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t n, void *s) { if (capturing(s)) return 900; memmove((void *)(uintptr_t)dst, (void *)(uintptr_t)src, n); return 0; }
+static CUresult copy(int kind, void *dst, const void *src, size_t n, void *s)
+{
+    if (capturing(s))
+    {
+        // Pageable host memory cannot be captured (the real driver fails the capture too).
+        if ((kind == NODE_HTOD && !is_pinned(src, n)) || (kind == NODE_DTOH && !is_pinned(dst, n))) return 900;
+        Node node = { .kind = kind, .dst = dst, .src = src, .n = n };
+        return record(s, node);
+    }
+    memmove(dst, src, n);
+    return 0;
+}
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t n, void *s) { return copy(NODE_HTOD, (void *)(uintptr_t)dst, src, n, s); }
+CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t n, void *s) { return copy(NODE_DTOH, dst, (const void *)(uintptr_t)src, n, s); }
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t n, void *s) { return copy(NODE_DTOD, (void *)(uintptr_t)dst, (const void *)(uintptr_t)src, n, s); }
 CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, void *s)
 {
-    if (capturing(s)) { Node node = { .kind = 2, .dst = dst, .value = value, .n = n }; return record(s, node); }
+    if (capturing(s)) { Node node = { .kind = NODE_MEMSET, .dst = (void *)(uintptr_t)dst, .value = value, .n = n }; return record(s, node); }
     memset((void *)(uintptr_t)dst, value, n);
     return 0;
 }
@@ -170,32 +233,6 @@ static void copy_f4(unsigned grid, unsigned block, const uint64_t *a)
 
 // The quantized matrix-vector kernels, emulated from what their .cu headers specify (one
 // output per row, x as Q8_1), so the host side's layouts and argument order are exercised.
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
-    if (exp == 0) { float f = (float)man / 16777216.0f; return sign ? -f : f; } // subnormal: man * 2^-24
-    bits = exp == 31 ? sign | 0x7F800000u | (man << 13) : sign | ((exp + 112) << 23) | (man << 13);
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-// One Q8_1 block from 32 values, as store_q8_1_block in common.cuh: codes to q, (d, d * sum) to
-// ds[0..1], d = max|v| / 127, codes rounded to nearest even (rintf, as __float2int_rn).
-static void q8_1_block(const float *v, signed char *q, float *ds)
-{
-    float amax = 0;
-    for (int i = 0; i < 32; i++) { float m = v[i] < 0 ? -v[i] : v[i]; if (m > amax) amax = m; }
-    float d = amax / 127.0f;
-    int sum = 0;
-    for (int i = 0; i < 32; i++)
-    {
-        int code = amax == 0 ? 0 : (int)__builtin_rintf(v[i] / d);
-        q[i] = (signed char)code;
-        sum += code;
-    }
-    ds[0] = d;
-    ds[1] = d * (float)sum;
-}
 static void quantize_q8_1(unsigned grid, unsigned block, const uint64_t *a)
 {
     (void)grid; (void)block;
@@ -204,49 +241,6 @@ static void quantize_q8_1(unsigned grid, unsigned block, const uint64_t *a)
     float *ds = (float *)(uintptr_t)a[2];
     int n = (int)a[3];
     for (int b = 0; b < n / 32; b++) q8_1_block(x + 32 * b, q + 32 * b, ds + 2 * b);
-}
-static void rmsnorm_q8_1(unsigned grid, unsigned block, const uint64_t *a)
-{
-    (void)block;
-    float *x = (float *)(uintptr_t)a[0];
-    const float *add = (const float *)(uintptr_t)a[1], *w = (const float *)(uintptr_t)a[2];
-    signed char *q = (signed char *)(uintptr_t)a[3];
-    float *ds = (float *)(uintptr_t)a[4];
-    int dim = (int)a[5];
-    float eps;
-    uint32_t bits = (uint32_t)a[6];
-    memcpy(&eps, &bits, 4);
-    for (unsigned r = 0; r < grid; r++)
-    {
-        float *xr = x + (size_t)r * dim, ss = 0;
-        for (int i = 0; i < dim; i++) { if (add) xr[i] += add[(size_t)r * dim + i]; ss += xr[i] * xr[i]; }
-        float scale = 1.0f / __builtin_sqrtf(ss / (float)dim + eps);
-        for (int b = 0; b < dim / 32; b++)
-        {
-            float v[32];
-            for (int i = 0; i < 32; i++) v[i] = xr[32 * b + i] * scale * w[32 * b + i];
-            q8_1_block(v, q + (size_t)r * dim + 32 * b, ds + 2 * ((size_t)r * (dim / 32) + b));
-        }
-    }
-}
-static void swiglu_q8_1(unsigned grid, unsigned block, const uint64_t *a)
-{
-    (void)grid; (void)block;
-    const float *gu = (const float *)(uintptr_t)a[0];
-    signed char *q = (signed char *)(uintptr_t)a[1];
-    float *ds = (float *)(uintptr_t)a[2];
-    int n = (int)a[3], ffn = (int)a[4];
-    for (int t = 0; t < n; t++)
-        for (int b = 0; b < ffn / 32; b++)
-        {
-            float v[32];
-            for (int k = 0; k < 32; k++)
-            {
-                float g = gu[(size_t)t * 2 * ffn + 32 * b + k], u = gu[(size_t)t * 2 * ffn + ffn + 32 * b + k];
-                v[k] = g / (1.0f + __builtin_expf(-g)) * u;
-            }
-            q8_1_block(v, q + (size_t)t * ffn + 32 * b, ds + 2 * ((size_t)t * (ffn / 32) + b));
-        }
 }
 // The matrix-vector kernels (matvec_TYPE_NT) and the fp16 dequantizers (dequant_TYPE_f16),
 // emulated from what their .cu headers specify: the planar weight layouts of
@@ -463,7 +457,6 @@ typedef struct { const char *name; emulation fn; int nargs; } Kernel;
 #define KERNELS(lower, planes, xs) MATVEC_KERNELS(lower, planes, xs), { "dequant_" #lower "_f16", dequant_##lower##_f16, planes + 3 }
 static const Kernel kernels[] = {
     { "vector_add", vector_add, 4 }, { "copy_f4", copy_f4, 3 }, { "quantize_q8_1", quantize_q8_1, 4 },
-    { "swiglu_q8_1", swiglu_q8_1, 5 }, { "rmsnorm_q8_1", rmsnorm_q8_1, 7 },
     KERNELS(q4_0, 2, 2), KERNELS(q4_1, 2, 2), KERNELS(q5_0, 3, 2), KERNELS(q5_1, 3, 2), KERNELS(q8_0, 2, 2),
     KERNELS(q4_k, 2, 2), KERNELS(q5_k, 3, 2), KERNELS(q6_k, 4, 2), MATVEC_KERNELS(f16, 1, 1), KERNELS(bf16, 1, 1), KERNELS(f32, 1, 1),
 };
@@ -480,6 +473,8 @@ CUresult cuModuleLoadData(void **module, const void *image)
 CUresult cuModuleGetFunction(void **fn, void *module, const char *name)
 {
     if (!module) return 400;
+    // fake_forward.c's kernels first (they may have 2-D grids), then this file's table.
+    if ((*fn = (void *)fake_forward_kernel(name)) != NULL) return 0;
     for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
         if (strcmp(name, kernels[i].name) == 0) { *fn = (void *)&kernels[i]; return 0; }
     return 500;
@@ -489,8 +484,17 @@ CUresult cuFuncSetAttribute(void *fn, int attribute, int value) { (void)attribut
 
 static void run(const Node *n)
 {
-    if (n->kind == 2) { memset((void *)(uintptr_t)n->dst, n->value, n->n); return; }
-    ((const Kernel *)n->fn)->fn(n->grid, n->block, n->args);
+    switch (n->kind)
+    {
+    case NODE_MEMSET: memset(n->dst, n->value, n->n); return;
+    case NODE_HTOD: case NODE_DTOH: case NODE_DTOD: memmove(n->dst, n->src, n->n); return;
+    default:
+    {
+        const FakeKernel *k = fake_forward_handle(n->fn);
+        fake_grid_dim = (FakeDim3){ n->grid, n->grid_y, 1 };
+        (k ? k->fn : ((const Kernel *)n->fn)->fn)(n->grid, n->block, n->args);
+    }
+    }
 }
 
 CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
@@ -498,9 +502,16 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigne
 {
     (void)shared;
     if (getenv("FAKE_CUDA_FAIL_LAUNCH")) return 700;
-    if (!fn || extra || gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > 1024 || gx == 0) return 1;
-    int nargs = ((const Kernel *)fn)->nargs;
-    Node n = { .kind = 1, .fn = fn, .grid = gx, .block = bx, .nargs = nargs };
+    if (!fn || extra || gy == 0 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > 1024 || gx == 0) return 1;
+    const FakeKernel *k = fake_forward_handle(fn); // fake_forward.c's kernels, which may have 2-D grids
+    if (k && k->block != bx)
+    {
+        fprintf(stderr, "fake-cuda: %s launched with %u threads per block; its code assumes %u\n", k->name, bx, k->block);
+        return 1;
+    }
+    if (!k && gy != 1) return 1;
+    int nargs = k ? k->nargs : ((const Kernel *)fn)->nargs;
+    Node n = { .kind = NODE_KERNEL, .fn = fn, .grid = gx, .grid_y = gy, .block = bx, .nargs = nargs };
     // Every parameter is read as 8 bytes: KernelArgument slots are 8 bytes with the value in the
     // low bytes, and the emulations read ints from the low 32 bits.
     for (int i = 0; i < n.nargs; i++) memcpy(&n.args[i], params[i], 8);
@@ -531,8 +542,16 @@ CUresult cuStreamEndCapture(void *s, void **graph)
 CUresult cuGraphInstantiateWithFlags(void **exec, void *graph, unsigned long long flags)
 {
     (void)flags;
-    Graph *copy = malloc(sizeof(Graph));
-    memcpy(copy, graph, sizeof(Graph));
+    const Graph *g = graph;
+    Graph *copy = calloc(1, sizeof(Graph));
+    if (!copy) return 2;
+    if (g->count > 0)
+    {
+        copy->nodes = malloc((size_t)g->count * sizeof(Node));
+        if (!copy->nodes) { free(copy); return 2; }
+        memcpy(copy->nodes, g->nodes, (size_t)g->count * sizeof(Node));
+    }
+    copy->count = copy->cap = g->count;
     *exec = copy;
     live_execs++;
     return 0;
@@ -545,18 +564,24 @@ CUresult cuGraphLaunch(void *exec, void *s)
     return 0;
 }
 typedef struct { int result; void *error_node; void *error_from_node; } UpdateInfo;
+// Same node count and, node by node, the same kind and kernel (CUDA's rules for an in-place
+// update); arguments, grids, copy addresses and sizes may change.
 CUresult cuGraphExecUpdate_v2(void *exec, void *graph, UpdateInfo *info)
 {
     Graph *e = exec, *g = graph;
     memset(info, 0, sizeof *info);
     if (e->count != g->count) { info->result = 2; return 910; }
     for (int i = 0; i < g->count; i++)
-        if (e->nodes[i].kind != g->nodes[i].kind || e->nodes[i].fn != g->nodes[i].fn) { info->result = 4; return 910; }
-    memcpy(e, g, sizeof(Graph));
+    {
+        // CU_GRAPH_EXEC_UPDATE_ERROR_NODE_TYPE_CHANGED (3), ..._FUNCTION_CHANGED (4)
+        if (e->nodes[i].kind != g->nodes[i].kind) { info->result = 3; return 910; }
+        if (e->nodes[i].fn != g->nodes[i].fn) { info->result = 4; return 910; }
+    }
+    if (g->count > 0) memcpy(e->nodes, g->nodes, (size_t)g->count * sizeof(Node));
     return 0;
 }
-CUresult cuGraphExecDestroy(void *exec) { if (!exec) return 400; free(exec); live_execs--; return 0; }
-CUresult cuGraphDestroy(void *graph) { if (!graph) return 400; free(graph); live_graphs--; return 0; }
+CUresult cuGraphExecDestroy(void *exec) { if (!exec) return 400; graph_free(exec); live_execs--; return 0; }
+CUresult cuGraphDestroy(void *graph) { if (!graph) return 400; graph_free(graph); live_graphs--; return 0; }
 
 CUresult cuGetErrorName(CUresult e, const char **s)
 {

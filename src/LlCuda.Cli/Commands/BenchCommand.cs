@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using LlCuda.Cli.Hosting;
 using LlCuda.Engine;
+using LlCuda.Models.Llama;
 using Spectre.Console;
 
 namespace LlCuda.Cli.Commands;
@@ -42,7 +43,9 @@ internal static class BenchCommand
 
             var info = new BenchModelInfo(
                 Path.GetFileName(path), loaded.File.Tensors.Sum(t => t.ByteSize), loaded.File.Tensors.Sum(t => t.ElementCount),
-                loaded.Runner.BackendName, options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
+                loaded.Runner.BackendName, options.Threads > 0 ? options.Threads : Environment.ProcessorCount,
+                // Measured after the tests: activation buffers and the prefill scratch are allocated on first use.
+                loaded.Runner is LlamaCudaRunner gpu ? gpu.DeviceBytes : null, (loaded.Runner as LlamaCudaRunner)?.Device.Name);
             if (r.GetValue(json) || r.GetValue(format) == "json") WriteJson(console.Out, info, results);
             else WriteTable(console, info, results);
             return ExitCodes.Success;
@@ -50,17 +53,25 @@ internal static class BenchCommand
         return command;
     }
 
-    sealed record BenchModelInfo(string Model, long Bytes, long Parameters, string Backend, int Threads);
+    /// <param name="VramBytes">Device memory the runner holds (weights, KV cache, buffers); null on the CPU.</param>
+    sealed record BenchModelInfo(string Model, long Bytes, long Parameters, string Backend, int Threads, long? VramBytes, string? Gpu);
 
     static void WriteTable(CliConsole console, BenchModelInfo m, List<ThroughputResult> results)
     {
         var t = new Table().AddColumn("model").AddColumn(new TableColumn("size").RightAligned()).AddColumn(new TableColumn("params").RightAligned())
             .AddColumn("backend").AddColumn(new TableColumn("threads").RightAligned()).AddColumn(new TableColumn("test").RightAligned())
             .AddColumn(new TableColumn("t/s").RightAligned());
+        if (m.VramBytes is not null) t.AddColumn(new TableColumn("vram").RightAligned());
         foreach (var r in results)
-            t.AddRow(m.Model, ModelInfoCommand.Bytes(m.Bytes), $"{m.Parameters / 1e9:F2} B", m.Backend, m.Threads.ToString(CultureInfo.InvariantCulture), r.Test,
-                string.Create(CultureInfo.InvariantCulture, $"{r.Mean:F2} ± {r.StdDev:F2}"));
+        {
+            var cells = new List<string> { m.Model, ModelInfoCommand.Bytes(m.Bytes), $"{m.Parameters / 1e9:F2} B", m.Backend,
+                m.VramBytes is null ? m.Threads.ToString(CultureInfo.InvariantCulture) : "-", r.Test,
+                string.Create(CultureInfo.InvariantCulture, $"{r.Mean:F2} ± {r.StdDev:F2}") };
+            if (m.VramBytes is { } vram) cells.Add(ModelInfoCommand.Bytes(vram));
+            t.AddRow([.. cells]);
+        }
         console.Ui.Write(t);
+        if (m.Gpu is not null) console.Error.WriteLine($"llcuda: ran on {m.Gpu}");
     }
 
     static void WriteJson(TextWriter output, BenchModelInfo m, List<ThroughputResult> results)
@@ -82,6 +93,8 @@ internal static class BenchCommand
                 w.WriteNumber("params", m.Parameters);
                 w.WriteString("backend", m.Backend);
                 w.WriteNumber("threads", m.Threads);
+                if (m.VramBytes is { } vram) w.WriteNumber("vram_bytes", vram); else w.WriteNull("vram_bytes");
+                if (m.Gpu is not null) w.WriteString("gpu", m.Gpu);
                 w.WriteString("test", r.Test);
                 w.WriteNumber("tps_mean", Math.Round(r.Mean, 3));
                 w.WriteNumber("tps_sd", Math.Round(r.StdDev, 3));

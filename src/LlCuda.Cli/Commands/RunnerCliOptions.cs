@@ -1,9 +1,18 @@
 using System.CommandLine;
 using LlCuda.Cli.Hosting;
+using LlCuda.Cuda;
+using LlCuda.Models.Llama;
 using LlCuda.Engine;
 using LlCuda.LlamaCpp;
 
 namespace LlCuda.Cli.Commands;
+
+/// <summary>Where llcuda's own engine runs.</summary>
+internal enum ComputeDevice
+{
+    Cpu,
+    Cuda,
+}
 
 /// <summary>How a model is run: engine, threads, context, KV cache type (shared by infer, logits, bench).</summary>
 internal sealed class RunnerCliOptions
@@ -11,13 +20,17 @@ internal sealed class RunnerCliOptions
     Option<int> _threads = null!, _ctx = null!;
     Option<int?> _gpuLayers = null!;
     Option<bool> _mmap = null!;
-    Option<string> _engine = null!, _cacheType = null!;
+    Option<string> _engine = null!, _cacheType = null!, _device = null!;
+    Option<int> _gpu = null!;
     Option<string?> _llamaLib = null!;
 
     public static RunnerCliOptions Create() => new()
     {
         _threads = new("--threads", "-t") { Description = "CPU threads (0 = one per core)" },
         _ctx = new("--ctx", "-c") { Description = "Context length in tokens (0 = the model's, capped at 4096)" },
+        _device = new Option<string>("--device") { Description = "Where llcuda's engine runs: cuda (an NVIDIA GPU), cpu, or auto (default: cuda when a GPU is found, else cpu)", DefaultValueFactory = _ => "auto" }
+            .AcceptOnlyFromAmong("auto", "cuda", "cpu"),
+        _gpu = new("--gpu") { Description = "GPU ordinal for --device cuda (as nvidia-smi numbers them, after CUDA_VISIBLE_DEVICES)" },
         _engine = new Option<string>("--engine") { Description = "native (llcuda's engine) or llamacpp (llama.cpp through LLamaSharp)", DefaultValueFactory = _ => "native" }
             .AcceptOnlyFromAmong("native", "llamacpp"),
         _cacheType = new Option<string>("--cache-type") { Description = "KV cache element type: f16 (default) or f32", DefaultValueFactory = _ => "f16" }
@@ -29,7 +42,7 @@ internal sealed class RunnerCliOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _threads, _ctx, _engine, _cacheType, _mmap, _llamaLib, _gpuLayers }) command.Options.Add(o);
+        foreach (Option o in new Option[] { _threads, _ctx, _device, _gpu, _engine, _cacheType, _mmap, _llamaLib, _gpuLayers }) command.Options.Add(o);
     }
 
     /// <summary>Default context when none is given: the model's, capped so a 32k-context model does not reserve gigabytes of KV cache.</summary>
@@ -48,6 +61,17 @@ internal sealed class RunnerCliOptions
             MapWeights = r.GetValue(_mmap),
         };
     }
+
+    /// <summary>
+    /// --device: cuda or cpu as given; auto picks cuda when the driver loads and sees a GPU (a
+    /// machine without one, or without the NVIDIA driver, runs on the CPU without complaint).
+    /// </summary>
+    public ComputeDevice Device(ParseResult r) => r.GetValue(_device) switch
+    {
+        "cuda" => ComputeDevice.Cuda,
+        "cpu" => ComputeDevice.Cpu,
+        _ => CudaDriver.TryInitialize(out _) && CudaDriver.DeviceCount > 0 ? ComputeDevice.Cuda : ComputeDevice.Cpu,
+    };
 
     public EngineKind Engine(ParseResult r) => r.GetValue(_engine) == "llamacpp" ? EngineKind.LlamaCpp : EngineKind.Native;
 
@@ -69,8 +93,14 @@ internal sealed class RunnerCliOptions
         {
             foreach (var (option, given) in new (Option, bool)[] { (_llamaLib, r.GetValue(_llamaLib) is not null), (_gpuLayers, r.GetValue(_gpuLayers) is not null) })
                 if (given) throw new UsageException($"{option.Name} applies to --engine llamacpp only");
-            return LoadedModel.LoadNative(path, options);
+            int gpu = r.GetValue(_gpu);
+            if (gpu < 0) throw new UsageException($"--gpu {gpu} is out of range: expected a GPU ordinal, 0 or more");
+            return Device(r) == ComputeDevice.Cuda
+                ? LoadedModel.Load(path, file => new LlamaCudaRunner(file, options, gpu))
+                : LoadedModel.LoadNative(path, options);
         }
+        if (r.GetValue(_device) == "cuda")
+            throw new UsageException("--device cuda runs llcuda's own engine; for llama.cpp on a GPU give --llamacpp-lib a CUDA build of libllama and --gpu-layers");
         var llama = ReadLlamaCpp(r);
         // The tokenizer stays ours (exact to llama.cpp's); llama.cpp evaluates the model.
         return LoadedModel.Load(path, _ => LlamaCppRunner.Load(path, options, llama));

@@ -35,13 +35,15 @@ public sealed class DeviceWeights : IDisposable
     /// Uploads <paramref name="rows"/> GGUF rows of <paramref name="cols"/> weights of
     /// <paramref name="type"/> (any of <see cref="MatVecKernels.SupportedTypes"/>).
     /// </summary>
-    /// <exception cref="ArgumentException">cols is not a positive multiple of 32 (of 256 for K-quants), or the byte count does not match.</exception>
+    /// <exception cref="ArgumentException">cols is not a positive multiple of the type's block (32, 256 for K-quants; 4 for F32, 8 for F16/BF16), or the byte count does not match.</exception>
     /// <exception cref="NotSupportedException">No kernels for the type.</exception>
     public static DeviceWeights Upload(CudaContext context, CudaStream stream, GgmlType type, ReadOnlySpan<byte> gguf, int rows, int cols)
     {
         _ = MatVecKernels.FileName(type); // throws for a type without kernels
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
-        int block = Math.Max(32, GgmlTypeInfo.BlockSize(type));
+        // Quantized rows hold whole blocks; float rows need only 16-byte alignment for the
+        // kernels' vector loads (stories260K's feed-forward width is 172).
+        int block = type switch { GgmlType.F32 => 4, GgmlType.F16 or GgmlType.BF16 => 8, _ => Math.Max(32, GgmlTypeInfo.BlockSize(type)) };
         if (cols <= 0 || cols % block != 0)
             throw new ArgumentException($"the CUDA {type} matvec kernels need rows of a positive multiple of {block} weights, but cols is {cols} (models of other widths are not supported on the GPU yet)", nameof(cols));
         long expected = GgmlTypeInfo.RowBytes(type, cols) * rows;

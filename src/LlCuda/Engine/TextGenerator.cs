@@ -48,6 +48,16 @@ public sealed class TextGenerator
         foreach (int t in prompt) sampler.Accept(t);
         var logits = new float[_runner.VocabSize];
         var batch = new ForwardBatch();
+        // Greedy without penalties needs only the argmax: a runner that can take it where the
+        // logits are (the GPU) sends back one id per step instead of the vocabulary.
+        var s = request.Sampling;
+        var greedyRunner = s.IsGreedy && s.RepeatPenalty == 1 && s.FrequencyPenalty == 0 && s.PresencePenalty == 0 ? _runner as IGreedyRunner : null;
+        var next = new int[1];
+        void Step()
+        {
+            if (greedyRunner is not null) greedyRunner.ForwardGreedy(batch, next);
+            else _runner.Forward(batch, logits);
+        }
         var clock = Stopwatch.StartNew();
 
         for (int start = 0; start < prompt.Length; start += PrefillChunk)
@@ -55,7 +65,7 @@ public sealed class TextGenerator
             batch.Clear();
             int end = Math.Min(prompt.Length, start + PrefillChunk);
             for (int i = start; i < end; i++) batch.Add(prompt[i], i, sequence, wantLogits: i == prompt.Length - 1);
-            _runner.Forward(batch, logits);
+            Step();
             cancellation.ThrowIfCancellationRequested();
         }
         double promptMs = clock.Elapsed.TotalMilliseconds;
@@ -73,7 +83,7 @@ public sealed class TextGenerator
         while (tokens.Count < limit)
         {
             if (cancellation.IsCancellationRequested) { finish = FinishReasons.Cancelled; break; }
-            int token = sampler.Sample(logits);
+            int token = greedyRunner is not null ? next[0] : sampler.Sample(logits);
             if (tokens.Count == 0) { ttftMs = clock.Elapsed.TotalMilliseconds; firstTokenAt = ttftMs; }
             if (request.StopAtEndOfGeneration && _tokenizer.IsEndOfGeneration(token)) { finish = FinishReasons.Stop; break; }
             tokens.Add(token);
@@ -88,7 +98,7 @@ public sealed class TextGenerator
             if (tokens.Count == limit) break;
             batch.Clear();
             batch.Add(token, pos++, sequence, wantLogits: true);
-            _runner.Forward(batch, logits);
+            Step();
         }
         if (finish != FinishReasons.Stop) output.Add(decoder.Flush());
         output.Finish();

@@ -3,7 +3,7 @@
 // converts W to fp16 for the prefill GEMM.
 //
 // Inputs:  w   [rows, cols] bf16 bits, row-major (GGUF's BF16 tensor unchanged), cols a
-//              multiple of 32 so each row starts 64-byte aligned.
+//              multiple of 8 so each row starts 16-byte aligned (32 in real models).
 //          x   [NT, cols] fp32: token t at x + t * cols.
 // Outputs: y   [NT, ldy] fp32: y[t * ldy + row] for row < rows (ldy >= rows; the rest untouched).
 //          dequant_bf16_f16: out [rows, cols] fp16 bits, row-major, 16-byte aligned; rounded to

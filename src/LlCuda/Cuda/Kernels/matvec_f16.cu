@@ -3,7 +3,7 @@
 // reads these weights as they are: no dequant kernel.)
 //
 // Inputs:  w   [rows, cols] fp16 bits, row-major (GGUF's F16 tensor unchanged), cols a
-//              multiple of 32 so each row starts 64-byte aligned.
+//              multiple of 8 so each row starts 16-byte aligned (32 in real models).
 //          x   [NT, cols] fp32: token t at x + t * cols.
 // Outputs: y   [NT, ldy] fp32: y[t * ldy + row] for row < rows (ldy >= rows; the rest untouched).
 // Threads: one warp per row, 4 rows per 128-thread CTA, grid = ceil(rows / 4). Lane l takes

@@ -3,7 +3,7 @@
 // to fp16 for the prefill GEMM.
 //
 // Inputs:  w   [rows, cols] fp32, row-major (GGUF's F32 tensor unchanged), cols a multiple of
-//              32 so each row starts 128-byte aligned.
+//              4 so each row starts 16-byte aligned (32 in real models: 128-byte rows).
 //          x   [NT, cols] fp32: token t at x + t * cols.
 // Outputs: y   [NT, ldy] fp32: y[t * ldy + row] for row < rows (ldy >= rows; the rest untouched).
 //          dequant_f32_f16: out [rows, cols] fp16 bits, row-major, 16-byte aligned; rounded to

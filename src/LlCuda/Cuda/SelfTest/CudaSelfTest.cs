@@ -34,7 +34,15 @@ public sealed record SelfTestOptions(int DeviceOrdinal = 0, long BandwidthBytes 
 public static partial class CudaSelfTest
 {
     /// <summary>The check names, in run order.</summary>
-    public static IReadOnlyList<string> CheckNames { get; } = ["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu", "matvec-q4_0", "matvec-q4_1", "matvec-q5_0", "matvec-q5_1", "matvec-q8_0", "matvec-q4_k", "matvec-q5_k", "matvec-q6_k", "matvec-f16", "matvec-bf16", "matvec-f32", "cleanup"];
+    // A property, not a static initializer: its parts are static fields of other partial files,
+    // whose initialization order relative to this one C# does not fix.
+    public static IReadOnlyList<string> CheckNames =>
+    [
+        "driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu",
+        .. MatVecKernels.SupportedTypes.Select(t => $"matvec-{t.ToString().ToLowerInvariant()}"),
+        .. ModelTypes.Select(t => $"model-{t.ToLowerInvariant()}"),
+        "cleanup",
+    ];
 
     /// <summary>Runs every check; <paramref name="progress"/> sees each result as it is decided.</summary>
     public static IReadOnlyList<SelfTestResult> Run(SelfTestOptions options, Action<SelfTestResult>? progress = null)
@@ -86,6 +94,9 @@ public static partial class CudaSelfTest
                 double copy = bandwidth.Value ?? double.NaN;
                 foreach (var type in MatVecKernels.SupportedTypes)
                     Report(Check($"matvec-{type.ToString().ToLowerInvariant()}", () => CheckMatVec(context, compiler, type, copy, options.TimeKernels)));
+                // Whole models last: they use every kernel above.
+                foreach (var type in ModelTypes)
+                    Report(Check($"model-{type.ToLowerInvariant()}", () => CheckModel(context, type)));
             }
         }
         finally
@@ -113,7 +124,7 @@ public static partial class CudaSelfTest
         {
             return new SelfTestResult(name, SelfTestStatus.Fail, e.Message, clock.Elapsed);
         }
-        catch (Exception e) when (e is CudaException or ArgumentException or IOException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception e) when (e is CudaException or ArgumentException or IOException or InvalidOperationException or ObjectDisposedException or NotSupportedException)
         {
             return new SelfTestResult(name, SelfTestStatus.Fail, e.Message, clock.Elapsed);
         }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The CUDA backend end to end ON a GPU machine, with only the published binary there (no .NET,
+# no network): selftest (kernels and synthetic models against the CPU engine), stories260K
+# greedy text, compute-sanitizer memcheck over a prefill + decode run, and `llcuda bench` on
+# synthetic models of the shapes in ../shared/ANCHORS.md. Ends with a short table.
+#
+#   scripts/device/prepare.sh                  # on the dev machine: copies what must travel
+#   STAGES="selftest stories tiny memcheck" scripts/device/cuda-bench.sh   # on the GPU host
+#
+# Stages (default: all but 7b and ncu): selftest, stories, tiny (TinyLlama Q4_0/Q4_K_M/Q8_0/F16),
+# 7b (Llama-2-7B Q4_0/Q4_K_M/F16), memcheck, ncu (per-kernel times of TinyLlama decode steps).
+# Logs and JSON under $OUT (else artifacts/cuda-bench). Models are synthesized on the GPU
+# host's disk (weights need not travel); REPS sets bench repetitions (default 3).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+bin=artifacts/bin/llcuda
+travel=artifacts/device
+logs="${OUT:-artifacts/cuda-bench}"
+models="${MODELS:-/tmp/llcuda-models}"
+stages="${STAGES:-selftest stories tiny memcheck}"
+reps="${REPS:-3}"
+mkdir -p "$logs" "$models"
+export LLCUDA_HOME="${LLCUDA_HOME:-/tmp/llcuda-home}"
+[ -x "$bin" ] || { echo "cuda-bench: $bin not found: run ./build.sh and scripts/device/prepare.sh, carry artifacts" >&2; exit 2; }
+has() { [[ " $stages " == *" $1 "* ]]; }
+summary=()
+note() { summary+=("$1"); echo "== $1"; }
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$logs/nvidia-smi.log"
+"$bin" system-info >"$logs/system-info.log" 2>&1
+
+if has selftest; then
+  start=$SECONDS
+  "$bin" selftest --device cuda >"$logs/selftest.log" 2>&1; code=$?
+  cat "$logs/selftest.log"
+  note "selftest: exit $code, $((SECONDS - start)) s, $(grep -c ' PASS\|pass ' "$logs/selftest.log" || true) lines pass"
+fi
+
+if has stories; then
+  expect="Once upon a time, there was a little girl named Lily. She loved to play outside in the park."
+  for dev in cuda cpu; do
+    "$bin" infer -m "$travel/stories260K.gguf" -p "" --temp 0 -n 40 --device "$dev" >"$logs/stories-$dev.txt" 2>"$logs/stories-$dev.err"
+  done
+  if grep -qF "$expect" "$logs/stories-cuda.txt"; then note "stories260K greedy on cuda: exact"; else note "stories260K greedy on cuda: WRONG: $(head -c 200 "$logs/stories-cuda.txt")"; fi
+fi
+
+synth() { # name preset type
+  local out="$models/$1.gguf"
+  [ -f "$out" ] || "$bin" model synth --preset "$2" --vocab-from "$travel/ggml-vocab-llama-spm.gguf" --type "$3" -t 0 -o "$out" >"$logs/synth-$1.log" 2>&1
+  echo "$out"
+}
+bench() { # name preset type
+  local m; m=$(synth "$1" "$2" "$3")
+  "$bin" bench -m "$m" -p 512 -n 128 -r "$reps" --device cuda --json >"$logs/bench-$1.json" 2>"$logs/bench-$1.err"
+  local pp tg vram
+  pp=$(grep -o '"pp_tps":[0-9.]*' "$logs/bench-$1.json" | cut -d: -f2)
+  tg=$(grep -o '"tg_tps":[0-9.]*' "$logs/bench-$1.json" | cut -d: -f2)
+  vram=$(grep -o '"vram_bytes":[0-9]*' "$logs/bench-$1.json" | head -1 | cut -d: -f2)
+  note "bench $1: pp512 ${pp:-?} t/s, tg128 ${tg:-?} t/s, vram $(( ${vram:-0} / 1048576 )) MiB $(tail -c 300 "$logs/bench-$1.err" | tr '\n' ' ')"
+  rm -f "$m.cpu"
+}
+
+if has tiny; then
+  bench tl-q4_0 tinyllama-1.1b q4_0
+  bench tl-q4_k_m tinyllama-1.1b q4_k_m
+  bench tl-q8_0 tinyllama-1.1b q8_0
+  bench tl-f16 tinyllama-1.1b f16
+fi
+if has 7b; then
+  bench l7-q4_0 llama2-7b q4_0
+  bench l7-q4_k_m llama2-7b q4_k_m
+  bench l7-f16 llama2-7b f16
+fi
+
+if has memcheck; then
+  sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  start=$SECONDS
+  # --quick: kernels checked, not timed; the model checks run a prefill and decode steps of every type.
+  "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 "$bin" selftest --device cuda --quick >"$logs/memcheck.log" 2>&1; code=$?
+  note "memcheck (selftest --quick: every kernel, prefill + decode of every model type): exit $code, $((SECONDS - start)) s, $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$logs/memcheck.log" | tail -1)"
+fi
+
+if has ncu; then
+  m=$(synth tl-q4_0 tinyllama-1.1b q4_0)
+  # Two decode steps' kernels (graph nodes profiled one by one), after the warm-up.
+  timeout 300 ncu --graph-profiling node --launch-skip 400 --launch-count 460 --csv --page raw --metrics gpu__time_duration.sum,dram__bytes.sum \
+    "$bin" bench -m "$m" -p 0 -n 8 -r 1 --device cuda >"$logs/ncu.csv" 2>"$logs/ncu.err"
+  note "ncu: exit $?, $(wc -l <"$logs/ncu.csv") lines"
+fi
+
+echo
+echo "cuda-bench summary ($(date -u +%FT%TZ))"
+for line in "${summary[@]}"; do echo "  $line"; done

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# On the dev machine, before a GPU run: copies the small files the GPU host needs into
+# artifacts/device (ignored by git; carried with artifacts): stories260K.gguf and the Llama SPM
+# vocabulary the synthetic models take their tokenizer from. Model weights are never carried:
+# cuda-bench.sh synthesizes them there.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mkdir -p artifacts/device
+cp ../shared/models/stories260K.gguf ../shared/vocab/ggml-vocab-llama-spm.gguf artifacts/device/
+du -sh artifacts

@@ -1,0 +1,112 @@
+using System.Globalization;
+using LlCuda.Engine;
+using LlCuda.Gguf;
+using LlCuda.Models.Llama;
+using LlCuda.Models.Quantization;
+using LlCuda.Models.Synthesis;
+
+namespace LlCuda.Cuda.SelfTest;
+
+public static partial class CudaSelfTest
+{
+    /// <summary>Model types the model checks synthesize (file-type names, as `llcuda model synth --type` takes them).</summary>
+    public static IReadOnlyList<string> ModelTypes { get; } = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K_M", "Q5_K_M", "Q6_K"];
+
+    // Widths that are multiples of 32 but not of 256 leave K-quant rows to fallback types, so
+    // these use 256-multiples: every K-quant kernel is exercised. GQA 4, two layers.
+    static readonly SyntheticModelShape CheckShape = new() { EmbeddingLength = 256, BlockCount = 2, HeadCount = 8, HeadCountKv = 2, FeedForwardLength = 512, ContextLength = 600 };
+    const int CheckVocab = 1000;
+
+    /// <summary>
+    /// One synthetic model on both backends: the logits of a 300-token prompt (prefill: GEMM
+    /// path, two attention chunks), then of 3 tokens in one batch and 4 decoded one at a time
+    /// (matvec kernels, CUDA graphs), CUDA against the CPU engine by normalized RMS error over
+    /// each phase: limit 1e-3 for float weights, 2e-2 for quantized ones (the tolerances;
+    /// the backends quantize activations differently: Q8_1 / fp16 here, Q8_0 / Q8_K there).
+    /// Greedy ids from the GPU's argmax must equal the host's argmax of the same logits.
+    /// </summary>
+    static (string, (double, string)?) CheckModel(CudaContext context, string typeName)
+    {
+        _ = context; // the runner opens the primary context itself (the same one)
+        var target = QuantizationTarget.Parse(typeName);
+        string dir = Path.Combine(Path.GetTempPath(), $"llcuda-selftest-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, $"synth-{typeName.ToLowerInvariant()}.gguf");
+        try
+        {
+            SyntheticModel.Write(path, new SyntheticModelOptions
+            {
+                Shape = CheckShape, Target = target, VocabularySize = CheckVocab, Seed = 4242, Std = 0.02f,
+            });
+            using var file = GgufFile.Open(path);
+            var options = new RunnerOptions { ContextLength = CheckShape.ContextLength, Threads = 0 };
+            using var cpu = new LlamaCpuRunner(file, options);
+            using var gpu = new LlamaCudaRunner(file, options);
+            double limit = target.IsQuantized ? 2e-2 : 1e-3;
+            var rng = new Random(7);
+            int[] tokens = Enumerable.Range(0, 307).Select(_ => rng.Next(CheckVocab)).ToArray();
+
+            // Two phases, each judged by the normalized RMS error over all its logits (the
+            // issue's measure): the prefill (GEMM path) and the decode steps (matvec kernels,
+            // CUDA graphs). Single steps are reported too, for the worst one.
+            double worstStep = 0;
+            string worstName = "";
+            void Check(string step, float[] expected, float[] actual)
+            {
+                for (int i = 0; i < actual.Length; i++)
+                    if (!float.IsFinite(actual[i])) throw new SelfTestFailure($"{typeName}: {step}: logit {i} is {actual[i]}");
+                double e = PromptLogits.NormalizedRmsError(actual, expected);
+                if (e > worstStep) { worstStep = e; worstName = step; }
+            }
+            double Judge(string phase, List<float> expected, List<float> actual)
+            {
+                double e = PromptLogits.NormalizedRmsError(actual.ToArray(), expected.ToArray());
+                if (!(e <= limit))
+                    throw new SelfTestFailure(string.Create(CultureInfo.InvariantCulture, $"{typeName}: {phase}: normalized RMS error {e:E2} against the CPU engine (limit {limit:E0}; worst single step {worstStep:E2}, {worstName})"));
+                return e;
+            }
+
+            // Prefill of 300 tokens, logits of each.
+            var prompt = tokens[..300];
+            var cpuPrefill = PromptLogits.Evaluate(cpu, prompt);
+            var gpuPrefill = PromptLogits.Evaluate(gpu, prompt);
+            Check("prefill of 300 tokens", cpuPrefill, gpuPrefill);
+            double prefill = Judge("prefill of 300 tokens", [.. cpuPrefill], [.. gpuPrefill]);
+            // Then 3 tokens in one batch, then one at a time, continuing the same sequence.
+            var batch = new ForwardBatch();
+            var cpuDecode = new List<float>();
+            var gpuDecode = new List<float>();
+            int pos = 300;
+            foreach (int size in new[] { 3, 1, 1, 1, 1 })
+            {
+                batch.Clear();
+                for (int i = 0; i < size; i++, pos++) batch.Add(tokens[pos], pos, 0, wantLogits: true);
+                var expected = new float[size * CheckVocab];
+                var actual = new float[size * CheckVocab];
+                cpu.Forward(batch, expected);
+                gpu.Forward(batch, actual);
+                Check($"batch of {size} at position {pos - size}", expected, actual);
+                cpuDecode.AddRange(expected);
+                gpuDecode.AddRange(actual);
+                // The same step again through the argmax kernel: positions are rewritten with the same values.
+                var ids = new int[size];
+                gpu.TruncateSequence(0, pos - size);
+                gpu.ForwardGreedy(batch, ids);
+                for (int i = 0; i < size; i++)
+                {
+                    int host = Sampler.ArgMax(actual.AsSpan(i * CheckVocab, CheckVocab));
+                    if (ids[i] != host) throw new SelfTestFailure($"{typeName}: argmax kernel picked {ids[i]}, the host's argmax of the same logits is {host}");
+                }
+            }
+            double decode = Judge("decode steps", cpuDecode, gpuDecode);
+            double worst = Math.Max(prefill, decode);
+            return (string.Create(CultureInfo.InvariantCulture,
+                $"{CheckShape.EmbeddingLength}x{CheckShape.BlockCount} GQA {CheckShape.HeadCount / CheckShape.HeadCountKv}: normalized RMS error against the CPU engine {prefill:E1} (prefill of 300), {decode:E1} (7 decode steps), limit {limit:E0}; worst single step {worstStep:E1}; argmax ids exact"),
+                (worst, "nrmse"));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+}

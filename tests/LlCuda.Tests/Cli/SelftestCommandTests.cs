@@ -22,7 +22,8 @@ public class SelftestCommandTests
         using var doc = JsonDocument.Parse(r.Stdout);
         Assert.False(doc.RootElement.GetProperty("passed").GetBoolean());
         var checks = doc.RootElement.GetProperty("checks").EnumerateArray().ToList();
-        Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu", "matvec-q4_0", "matvec-q4_1", "matvec-q5_0", "matvec-q5_1", "matvec-q8_0", "matvec-q4_k", "matvec-q5_k", "matvec-q6_k", "matvec-f16", "matvec-bf16", "matvec-f32", "cleanup"],
+        Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu", "matvec-q4_0", "matvec-q4_1", "matvec-q5_0", "matvec-q5_1", "matvec-q8_0", "matvec-q4_k", "matvec-q5_k", "matvec-q6_k", "matvec-f16", "matvec-bf16", "matvec-f32",
+            "model-f32", "model-f16", "model-bf16", "model-q8_0", "model-q4_0", "model-q4_1", "model-q5_0", "model-q5_1", "model-q4_k_m", "model-q5_k_m", "model-q6_k", "cleanup"],
             checks.Select(c => c.GetProperty("check").GetString()));
         Assert.Equal("fail", checks[0].GetProperty("status").GetString());
         Assert.Contains("libcuda.so.1", checks[0].GetProperty("detail").GetString(), StringComparison.Ordinal);

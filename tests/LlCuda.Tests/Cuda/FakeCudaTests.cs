@@ -112,7 +112,8 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
         var checks = Checks(r, out bool passed);
         Assert.True(passed);
         // --quick: the emulated matvec kernels are exact but slow, so they are checked, not timed.
-        Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu", "matvec-q4_0", "matvec-q4_1", "matvec-q5_0", "matvec-q5_1", "matvec-q8_0", "matvec-q4_k", "matvec-q5_k", "matvec-q6_k", "matvec-f16", "matvec-bf16", "matvec-f32", "cleanup"],
+        Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu", "matvec-q4_0", "matvec-q4_1", "matvec-q5_0", "matvec-q5_1", "matvec-q8_0", "matvec-q4_k", "matvec-q5_k", "matvec-q6_k", "matvec-f16", "matvec-bf16", "matvec-f32",
+            "model-f32", "model-f16", "model-bf16", "model-q8_0", "model-q4_0", "model-q4_1", "model-q5_0", "model-q5_1", "model-q4_k_m", "model-q5_k_m", "model-q6_k", "cleanup"],
             checks.Select(c => c.GetProperty("check").GetString()));
         Assert.All(checks, c => Assert.Equal("pass", c.GetProperty("status").GetString()));
         string nvrtc = checks[1].GetProperty("detail").GetString()!;
@@ -177,8 +178,9 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
         Assert.Equal(0, Run(home.Path, ["selftest", "--device", "cuda", "--quick"]).ExitCode);
         string folder = Path.Combine(home.Path, "cache", "kernels");
         var files = Directory.GetFiles(folder, "*.cubin");
-        // vector_add, copy, rmsnorm_q8_1, swiglu_q8_1, quantize_q8_1 and the 11 matvec files (the nvrtc check compiles into a folder of its own).
-        Assert.Equal(16, files.Length);
+        // vector_add, copy, quantize_q8_1, the 11 matvec files and the forward pass's rmsnorm_q8_1,
+        // swiglu_q8_1, rope_kv, attention and argmax (the nvrtc check compiles into a folder of its own).
+        Assert.Equal(19, files.Length);
         var good = files.ToDictionary(f => f, File.ReadAllBytes);
         foreach (var f in files) File.WriteAllBytes(f, good[f][..^10]);
 

@@ -4,6 +4,7 @@ using LlCuda.Gguf;
 using LlCuda.Models.Llama;
 using LlCuda.Models.Quantization;
 using LlCuda.Models.Synthesis;
+using LlCuda.Tensors;
 
 namespace LlCuda.Cuda.SelfTest;
 
@@ -42,6 +43,13 @@ public static partial class CudaSelfTest
             var options = new RunnerOptions { ContextLength = CheckShape.ContextLength, Threads = 0 };
             using var cpu = new LlamaCpuRunner(file, options);
             using var gpu = new LlamaCudaRunner(file, options);
+            // For quantized models, also the same weights dequantized to F32 on the CPU engine
+            // (fp32 activations throughout): the function both backends approximate, so the
+            // report shows which of the two is closer to it.
+            string exactPath = Path.Combine(dir, $"synth-{typeName.ToLowerInvariant()}-f32.gguf");
+            if (target.IsQuantized) WriteDequantized(file, exactPath);
+            using var exactFile = target.IsQuantized ? GgufFile.Open(exactPath) : null;
+            using var exact = exactFile is null ? null : new LlamaCpuRunner(exactFile, options);
             double limit = target.IsQuantized ? 2e-2 : 1e-3;
             var rng = new Random(7);
             int[] tokens = Enumerable.Range(0, 307).Select(_ => rng.Next(CheckVocab)).ToArray();
@@ -70,6 +78,13 @@ public static partial class CudaSelfTest
             var prompt = tokens[..300];
             var cpuPrefill = PromptLogits.Evaluate(cpu, prompt);
             var gpuPrefill = PromptLogits.Evaluate(gpu, prompt);
+            string versusExact = "";
+            if (exact is not null)
+            {
+                var exactPrefill = PromptLogits.Evaluate(exact, prompt);
+                versusExact = string.Create(CultureInfo.InvariantCulture,
+                    $"; against the dequantized weights in fp32: CUDA {PromptLogits.NormalizedRmsError(gpuPrefill, exactPrefill):E1}, CPU {PromptLogits.NormalizedRmsError(cpuPrefill, exactPrefill):E1} (prefill)");
+            }
             Check("prefill of 300 tokens", cpuPrefill, gpuPrefill);
             double prefill = Judge("prefill of 300 tokens", [.. cpuPrefill], [.. gpuPrefill]);
             // Then 3 tokens in one batch, then one at a time, continuing the same sequence.
@@ -101,12 +116,29 @@ public static partial class CudaSelfTest
             double decode = Judge("decode steps", cpuDecode, gpuDecode);
             double worst = Math.Max(prefill, decode);
             return (string.Create(CultureInfo.InvariantCulture,
-                $"{CheckShape.EmbeddingLength}x{CheckShape.BlockCount} GQA {CheckShape.HeadCount / CheckShape.HeadCountKv}: normalized RMS error against the CPU engine {prefill:E1} (prefill of 300), {decode:E1} (7 decode steps), limit {limit:E0}; worst single step {worstStep:E1}; argmax ids exact"),
+                $"{CheckShape.EmbeddingLength}x{CheckShape.BlockCount} GQA {CheckShape.HeadCount / CheckShape.HeadCountKv}: normalized RMS error against the CPU engine {prefill:E1} (prefill of 300), {decode:E1} (7 decode steps), limit {limit:E0}; worst single step {worstStep:E1}{versusExact}; argmax ids exact"),
                 (worst, "nrmse"));
         }
         finally
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    // A copy of `file` with every tensor dequantized to F32 (same names, shapes and metadata).
+    static void WriteDequantized(GgufFile file, string path)
+    {
+        var w = new GgufWriter(file.Alignment);
+        foreach (var (key, value) in file.Metadata)
+            if (key != "general.alignment") w.Add(key, value);
+        foreach (var t in file.Tensors)
+        {
+            var values = new float[t.ElementCount];
+            Dequantize.Row(t.Type, file.GetTensorData(t), values);
+            var bytes = new byte[values.Length * 4L];
+            Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+            w.AddTensor(t.Name, GgmlType.F32, t.Dimensions, bytes);
+        }
+        w.Write(path);
     }
 }

@@ -45,20 +45,29 @@ if has stories; then
   if grep -qF "$expect" "$logs/stories-cuda.txt"; then note "stories260K greedy on cuda: exact"; else note "stories260K greedy on cuda: WRONG: $(head -c 200 "$logs/stories-cuda.txt")"; fi
 fi
 
-synth() { # name preset type
+# The benchmark models, synthesized in the background from the start (while the selftest
+# keeps the GPU busy); synth writes atomically, so a file that exists is complete.
+wanted=()
+has tiny && wanted+=("tl-q4_0 tinyllama-1.1b q4_0" "tl-q4_k_m tinyllama-1.1b q4_k_m" "tl-q8_0 tinyllama-1.1b q8_0" "tl-f16 tinyllama-1.1b f16")
+has 7b && wanted+=("l7-q4_0 llama2-7b q4_0" "l7-q4_k_m llama2-7b q4_k_m" "l7-f16 llama2-7b f16")
+( for w in "${wanted[@]}"; do
+    set -- $w
+    [ -f "$models/$1.gguf" ] || "$bin" model synth --preset "$2" --vocab-from "$travel/ggml-vocab-llama-spm.gguf" --type "$3" -t 12 -o "$models/$1.gguf" >"$logs/synth-$1.log" 2>&1
+  done ) &
+synth_pid=$!
+synth() { # name: waits for the background synthesis of that model
   local out="$models/$1.gguf"
-  [ -f "$out" ] || "$bin" model synth --preset "$2" --vocab-from "$travel/ggml-vocab-llama-spm.gguf" --type "$3" -t 0 -o "$out" >"$logs/synth-$1.log" 2>&1
+  while [ ! -f "$out" ] && kill -0 "$synth_pid" 2>/dev/null; do sleep 1; done
   echo "$out"
 }
 bench() { # name preset type
-  local m; m=$(synth "$1" "$2" "$3")
+  local m; m=$(synth "$1")
   "$bin" bench -m "$m" -p 512 -n 128 -r "$reps" --device cuda --json >"$logs/bench-$1.json" 2>"$logs/bench-$1.err"
   local pp tg vram
   pp=$(grep -o '"pp_tps":[0-9.]*' "$logs/bench-$1.json" | cut -d: -f2)
   tg=$(grep -o '"tg_tps":[0-9.]*' "$logs/bench-$1.json" | cut -d: -f2)
   vram=$(grep -o '"vram_bytes":[0-9]*' "$logs/bench-$1.json" | head -1 | cut -d: -f2)
   note "bench $1: pp512 ${pp:-?} t/s, tg128 ${tg:-?} t/s, vram $(( ${vram:-0} / 1048576 )) MiB $(tail -c 300 "$logs/bench-$1.err" | tr '\n' ' ')"
-  rm -f "$m.cpu"
 }
 
 if has tiny; then
@@ -72,17 +81,18 @@ if has 7b; then
   bench l7-q4_k_m llama2-7b q4_k_m
   bench l7-f16 llama2-7b f16
 fi
+kill "$synth_pid" 2>/dev/null
 
 if has memcheck; then
   sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
   start=$SECONDS
   # --quick: kernels checked, not timed; the model checks run a prefill and decode steps of every type.
-  "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 "$bin" selftest --device cuda --quick >"$logs/memcheck.log" 2>&1; code=$?
+  timeout "${MEMCHECK_TIMEOUT:-240}" "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 "$bin" selftest --device cuda --quick >"$logs/memcheck.log" 2>&1; code=$?
   note "memcheck (selftest --quick: every kernel, prefill + decode of every model type): exit $code, $((SECONDS - start)) s, $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$logs/memcheck.log" | tail -1)"
 fi
 
 if has ncu; then
-  m=$(synth tl-q4_0 tinyllama-1.1b q4_0)
+  m=$models/tl-q4_0.gguf
   # Two decode steps' kernels (graph nodes profiled one by one), after the warm-up.
   timeout 300 ncu --graph-profiling node --launch-skip 400 --launch-count 460 --csv --page raw --metrics gpu__time_duration.sum,dram__bytes.sum \
     "$bin" bench -m "$m" -p 0 -n 8 -r 1 --device cuda >"$logs/ncu.csv" 2>"$logs/ncu.err"

@@ -28,7 +28,8 @@ internal static class SelftestCommand
             DefaultValueFactory = _ => 1024,
         };
         var quick = new Option<bool>("--quick") { Description = "Correctness only: a 64 MiB bandwidth copy and no kernel timing (for compute-sanitizer runs)" };
-        var command = new Command("selftest", "Check that llcuda's GPU backend works on this machine (driver, compiler, launches, graphs, bandwidth, matvec kernels)") { device, gpu, bandwidthMib, quick, json };
+        var noModels = new Option<bool>("--no-models") { Description = "Skip the whole-model checks (CUDA against the CPU engine on a synthetic model of every type)" };
+        var command = new Command("selftest", "Check that llcuda's GPU backend works on this machine (driver, compiler, launches, graphs, bandwidth, every kernel, whole models against the CPU engine)") { device, gpu, bandwidthMib, quick, noModels, json };
         command.SetAction(r => CommandRunner.Run(console, () =>
         {
             bool asJson = r.GetValue(json);
@@ -51,7 +52,7 @@ internal static class SelftestCommand
             {
                 // Lines appear as checks finish (the bandwidth check takes a few seconds).
                 bool fast = r.GetValue(quick);
-                results = CudaSelfTest.Run(new SelfTestOptions(ordinal, BandwidthBytes: (fast ? 64L : mib) << 20, TimeKernels: !fast), progress);
+                results = CudaSelfTest.Run(new SelfTestOptions(ordinal, BandwidthBytes: (fast ? 64L : mib) << 20, TimeKernels: !fast, Models: !r.GetValue(noModels)), progress);
             }
             int failed = results.Count(x => x.Status != SelfTestStatus.Pass);
             if (asJson) WriteJson(console.Out, target, results);

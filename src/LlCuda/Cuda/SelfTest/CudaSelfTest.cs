@@ -21,7 +21,8 @@ public sealed record SelfTestResult(string Check, SelfTestStatus Status, string 
 /// <param name="BandwidthBytes">Bytes per buffer of the copy-bandwidth check (source and destination each); reduced to what fits in free memory.</param>
 /// <param name="BandwidthRepetitions">Timed copies; the median is reported.</param>
 /// <param name="TimeKernels">Time the matvec kernels on 7B-shaped matrices (off under compute-sanitizer: correctness only).</param>
-public sealed record SelfTestOptions(int DeviceOrdinal = 0, long BandwidthBytes = 1L << 30, int BandwidthRepetitions = 5, bool TimeKernels = true);
+/// <param name="Models">Run the whole-model checks (CUDA against the CPU engine); when off they are left out of the results.</param>
+public sealed record SelfTestOptions(int DeviceOrdinal = 0, long BandwidthBytes = 1L << 30, int BandwidthRepetitions = 5, bool TimeKernels = true, bool Models = true);
 
 /// <summary>
 /// `llcuda selftest --device cuda`: checks, in order, that the driver sees the GPU, NVRTC
@@ -95,7 +96,7 @@ public static partial class CudaSelfTest
                 foreach (var type in MatVecKernels.SupportedTypes)
                     Report(Check($"matvec-{type.ToString().ToLowerInvariant()}", () => CheckMatVec(context, compiler, type, copy, options.TimeKernels)));
                 // Whole models last: they use every kernel above.
-                foreach (var type in ModelTypes)
+                foreach (var type in options.Models ? ModelTypes : [])
                     Report(Check($"model-{type.ToLowerInvariant()}", () => CheckModel(context, type)));
             }
         }

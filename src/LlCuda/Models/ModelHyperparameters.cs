@@ -108,4 +108,20 @@ public sealed record ModelHyperparameters
             ExpertUsedCount = Optional("expert_used_count", 0, 0, 4096),
         };
     }
+
+    /// <summary>
+    /// The RoPE angle per position of each rotated pair, [n_rot / 2]: theta_i = base^(-2i / n_rot),
+    /// divided by the factor under linear scaling; every backend rotates with these same values.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A RoPE scaling other than none or linear (named with <paramref name="source"/>).</exception>
+    public float[] RopeFrequencies(string source)
+    {
+        if (RopeScalingType is not ("none" or "linear"))
+            throw new NotSupportedException($"{source}: RoPE scaling '{RopeScalingType}' is not supported yet (supported: none, linear)");
+        var freqs = new float[RopeDimensionCount / 2];
+        float f = RopeScalingType == "linear" ? 1.0f / RopeScalingFactor : 1.0f;
+        float thetaScale = MathF.Pow(RopeFreqBase, -2.0f / RopeDimensionCount);
+        for (int i = 0; i < freqs.Length; i++) { freqs[i] = f; f *= thetaScale; }
+        return freqs;
+    }
 }

@@ -43,8 +43,7 @@ public sealed class LlamaCpuRunner : IModelRunner
         _ownsFile = ownsFile;
         _t = LlamaTensors.From(file);
         _hp = _t.Hyperparameters;
-        if (_hp.RopeScalingType is not ("none" or "linear"))
-            throw new NotSupportedException($"{file.Source}: RoPE scaling '{_hp.RopeScalingType}' is not supported yet (supported: none, linear)");
+        _ropeFreqs = _hp.RopeFrequencies(file.Source);
         _dim = _hp.EmbeddingLength;
         _headDim = _hp.KeyLength;
         _qDim = _hp.HeadCount * _headDim;
@@ -75,13 +74,6 @@ public sealed class LlamaCpuRunner : IModelRunner
             throw;
         }
 
-        // theta_i = pos * base^(-2i / n_rot), scaled linearly when the model asks for it.
-        int nRot = _hp.RopeDimensionCount;
-        _ropeFreqs = new float[nRot / 2];
-        float scale = _hp.RopeScalingType == "linear" ? 1.0f / _hp.RopeScalingFactor : 1.0f;
-        float thetaScale = MathF.Pow(_hp.RopeFreqBase, -2.0f / nRot);
-        float f = scale;
-        for (int i = 0; i < _ropeFreqs.Length; i++) { _ropeFreqs[i] = f; f *= thetaScale; }
     }
 
     public int VocabSize => _vocab;

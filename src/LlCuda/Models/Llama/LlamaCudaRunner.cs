@@ -62,8 +62,7 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
         _ownsFile = ownsFile;
         _t = LlamaTensors.From(file);
         _hp = _t.Hyperparameters;
-        if (_hp.RopeScalingType is not ("none" or "linear"))
-            throw new NotSupportedException($"{file.Source}: RoPE scaling '{_hp.RopeScalingType}' is not supported yet (supported: none, linear)");
+        _ = _hp.RopeFrequencies(file.Source); // refuses unsupported RoPE scaling before any GPU work
         if (options.KvCacheType != KvCacheType.F16)
             throw new NotSupportedException("the CUDA backend keeps its KV cache in f16; drop --cache-type f32 or use --device cpu");
         _dim = _hp.EmbeddingLength;
@@ -101,14 +100,9 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
             _output = Own(Projection(_dim, _t.Output));
             _outputNorm = Own(Floats(_t.OutputNorm, "output_norm"));
 
-            // theta_i = pos * base^(-2i / n_rot), scaled linearly when the model asks for it (as the CPU runner).
-            int nRot = _hp.RopeDimensionCount;
-            var freqs = new float[Math.Max(1, nRot / 2)];
-            float scale = _hp.RopeScalingType == "linear" ? 1.0f / _hp.RopeScalingFactor : 1.0f;
-            float thetaScale = MathF.Pow(_hp.RopeFreqBase, -2.0f / nRot);
-            float f = scale;
-            for (int i = 0; i < nRot / 2; i++) { freqs[i] = f; f *= thetaScale; }
-            _ropeFreqs = Own(Upload(freqs, "RoPE frequencies"));
+            // [n_rot / 2]; one unused float when nothing rotates (a buffer cannot be empty).
+            var freqs = _hp.RopeFrequencies(file.Source);
+            _ropeFreqs = Own(Upload(freqs.Length > 0 ? freqs : [0f], "RoPE frequencies"));
 
             long cacheBytes = 2L * _layers.Length * MaxSequences * ContextLength * _kvDim;
             _kCache = Own(DeviceBuffer.Allocate(_context, cacheBytes, $"KV cache (keys: {_layers.Length} layers x {MaxSequences} sequences x {ContextLength} positions)"));

@@ -7,7 +7,7 @@
 #   scripts/device/prepare.sh                  # on the dev machine: copies what must travel
 #   STAGES="selftest stories tiny memcheck" scripts/device/cuda-bench.sh   # on the GPU host
 #
-# Stages (default: all but 7b and ncu): selftest, stories, tiny (TinyLlama Q4_0/Q4_K_M/Q8_0/F16),
+# Stages (default: all but 7b and ncu): selftest, stories, tiny (TinyLlama Q4_0/Q4_K_M/F16),
 # 7b (Llama-2-7B Q4_0/Q4_K_M/F16), memcheck, ncu (per-kernel times of TinyLlama decode steps).
 # Logs and JSON under $OUT (else artifacts/cuda-bench). Models are synthesized on the GPU
 # host's disk (weights need not travel); REPS sets bench repetitions (default 3).
@@ -48,7 +48,8 @@ fi
 # The benchmark models, synthesized in the background from the start (while the selftest
 # keeps the GPU busy); synth writes atomically, so a file that exists is complete.
 wanted=()
-has tiny && wanted+=("tl-q4_0 tinyllama-1.1b q4_0" "tl-q4_k_m tinyllama-1.1b q4_k_m" "tl-q8_0 tinyllama-1.1b q8_0" "tl-f16 tinyllama-1.1b f16")
+has tiny && wanted+=("tl-q4_0 tinyllama-1.1b q4_0" "tl-q4_k_m tinyllama-1.1b q4_k_m" "tl-f16 tinyllama-1.1b f16")
+has memcheck && ! has tiny && wanted+=("tl-q4_k_m tinyllama-1.1b q4_k_m")
 has 7b && wanted+=("l7-q4_0 llama2-7b q4_0" "l7-q4_k_m llama2-7b q4_k_m" "l7-f16 llama2-7b f16")
 ( for w in "${wanted[@]}"; do
     set -- $w
@@ -73,7 +74,6 @@ bench() { # name preset type
 if has tiny; then
   bench tl-q4_0 tinyllama-1.1b q4_0
   bench tl-q4_k_m tinyllama-1.1b q4_k_m
-  bench tl-q8_0 tinyllama-1.1b q8_0
   bench tl-f16 tinyllama-1.1b f16
 fi
 if has 7b; then
@@ -81,14 +81,19 @@ if has 7b; then
   bench l7-q4_k_m llama2-7b q4_k_m
   bench l7-f16 llama2-7b f16
 fi
-kill "$synth_pid" 2>/dev/null
 
 if has memcheck; then
   sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  # Every kernel (selftest --quick: checked, not timed), then a whole prefill (GEMM path, > 8
+  # tokens) and decode (graphs, argmax) of TinyLlama Q4_K_M (Q4_K and Q6_K weights).
   start=$SECONDS
-  # --quick: kernels checked, not timed; the model checks run a prefill and decode steps of every type.
-  timeout "${MEMCHECK_TIMEOUT:-240}" "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 "$bin" selftest --device cuda --quick >"$logs/memcheck.log" 2>&1; code=$?
-  note "memcheck (selftest --quick: every kernel, prefill + decode of every model type): exit $code, $((SECONDS - start)) s, $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$logs/memcheck.log" | tail -1)"
+  timeout "${MEMCHECK_TIMEOUT:-200}" "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 "$bin" selftest --device cuda --quick --no-models >"$logs/memcheck-kernels.log" 2>&1; code=$?
+  note "memcheck selftest --quick --no-models: exit $code, $((SECONDS - start)) s, $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$logs/memcheck-kernels.log" | tail -1)"
+  m=$(synth tl-q4_k_m)
+  prompt="Once upon a time there was a small town by the sea where every morning the fishermen went out in their boats and every evening the children ran down to the harbour to see what they had caught that day"
+  start=$SECONDS
+  timeout "${MEMCHECK_TIMEOUT:-200}" "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 "$bin" infer -m "$m" -p "$prompt" -n 12 --temp 0 --device cuda >"$logs/memcheck-infer.log" 2>&1; code=$?
+  note "memcheck infer TinyLlama Q4_K_M (prefill of ~45 tokens + 12 decoded): exit $code, $((SECONDS - start)) s, $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$logs/memcheck-infer.log" | tail -1)"
 fi
 
 if has ncu; then
@@ -99,6 +104,7 @@ if has ncu; then
   note "ncu: exit $?, $(wc -l <"$logs/ncu.csv") lines"
 fi
 
+kill "$synth_pid" 2>/dev/null
 echo
 echo "cuda-bench summary ($(date -u +%FT%TZ))"
 for line in "${summary[@]}"; do echo "  $line"; done

@@ -83,7 +83,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_partial(
     __syncthreads(); // the exponentials in sc are complete too
     l = red[4] + red[5] + red[6] + red[7];
 
-    const size_t out = (size_t)bh * gridDim.y + c;
+    const size_t out = (size_t)bh * chunks + c; // chunks == gridDim.y (the host passes both)
     for (int d = threadIdx.x; d < head_dim; d += 128)
     {
         const unsigned short* vr = vc + base + (size_t)start * kv_dim + d;

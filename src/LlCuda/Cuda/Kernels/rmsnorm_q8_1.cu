@@ -2,15 +2,16 @@
 // read (Q8_1 for the dp4a matvecs, fp32 for the float matvecs, fp16 for cuBLAS), in one pass
 // over each token's activations: step 1 of a layer, and the final norm before the output.
 //
-// Inputs:  x      [rows, dim] fp32 residual stream; row r is updated in place to x + add when
-//                 add is given.
+// Inputs:  x      [rows, dim] fp32 residual stream; each row this launch reads is updated in
+//                 place to x + add when add is given (with a rowmap, only the gathered rows).
 //          add    [rows, dim] fp32 or null (the previous block's output).
 //          w      [dim] fp32 norm weights; eps.
 //          rowmap [n] int32 or null: output row i reads row rowmap[i] of x and add (the final
 //                 norm gathers only the tokens that want logits); null = identity.
 // Outputs: x (see above), and for output row i each of these that is not null:
 //          q [n, dim] int8 + ds [n, dim / 32] float2: x * w / sqrt(mean(x^2) + eps) as Q8_1
-//          (quantize_q8_1.cu's format; needs dim % 32 == 0); xf [n, dim] fp32; xh [n, dim] fp16.
+//          (quantize_q8_1.cu's format); xf [n, dim] fp32; xh [n, dim] fp16. dim % 32 == 0 when
+//          q is given (the forms are then written by the quantizing warps).
 // Threads: one 256-thread CTA per output row (grid = n). Pass 1: strided residual add and sum
 //          of squares, reduced by warp shuffles and 8 partial sums in shared memory. Pass 2:
 //          warp k takes the 32-value blocks k, k + 8, ...: lane i owns value 32b + i.

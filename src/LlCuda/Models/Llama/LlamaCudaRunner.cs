@@ -290,13 +290,13 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
                 b.Qkv, _qkvRows, pos, seq, _ropeFreqs, _hp.RopeDimensionCount / 2, kc, vc, _qDim, _kvDim, _headDim, ContextLength);
             _k.AttentionPartial.Launch(s, new Dim3((uint)(n * _hp.HeadCount), (uint)chunks, 1), 128u, 0,
                 b.Qkv, _qkvRows, pos, seq, kc, vc, b.PartO, b.PartMl, _hp.HeadCount, _hp.GqaRatio, _headDim, _kvDim, ContextLength, chunks, scale);
-            var (aq, ads, af, ah) = Forms(l.O, gemm, n);
+            var (aq, ads, af, ah) = Forms(l.O, gemm);
             _k.AttentionCombine.Launch(s, (uint)n, 256u, 0, b.PartO, b.PartMl, pos, af, ah, aq, ads, _hp.HeadCount, _headDim, chunks);
             Project(s, l.O, b.AttnOut.Address, n, _dim, gemm);
             // x += attention output; normed x for gate/up.
             Norm(s, b.AttnOut.Address, l.FfnNorm, 0, n, l.GateUp, gemm);
             Project(s, l.GateUp, b.GateUp.Address, n, 2 * _ffn, gemm);
-            var (gq, gds, gf, gh) = Forms(l.Down, gemm, n);
+            var (gq, gds, gf, gh) = Forms(l.Down, gemm);
             _k.SwiGlu.Launch(s, (uint)((n * _ffn + 127) / 128), 128u, 0, b.GateUp, gq, gds, gf, gh, n, _ffn);
             Project(s, l.Down, b.FfnOut.Address, n, _dim, gemm);
         }
@@ -315,7 +315,7 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
     }
 
     // The activation forms a projection reads: Q8_1 codes and scales, fp32, fp16 (0 = not wanted).
-    (ulong Q, ulong Ds, ulong F, ulong H) Forms(DeviceProjection p, bool gemm, int n)
+    (ulong Q, ulong Ds, ulong F, ulong H) Forms(DeviceProjection p, bool gemm)
     {
         var b = _buf!;
         if (gemm && p.CanGemm) return (0, 0, 0, b.XH.Address);
@@ -324,7 +324,7 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
 
     void Norm(CudaStream s, ulong add, DeviceBuffer weight, ulong rowmap, int rows, DeviceProjection next, bool gemm)
     {
-        var (q, ds, f, h) = Forms(next, gemm, rows);
+        var (q, ds, f, h) = Forms(next, gemm);
         _k.RmsNorm.Launch(s, (uint)rows, 256u, 0, _buf!.X, add, weight, rowmap, q, ds, f, h, _dim, _hp.RmsEpsilon);
     }
 

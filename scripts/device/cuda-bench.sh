@@ -72,6 +72,8 @@ bench() { # name preset type
 }
 
 if has tiny; then
+  LLCUDA_CUDA_GRAPHS=0 bench tl-q4_0 tinyllama-1.1b q4_0 && mv "$logs/bench-tl-q4_0.json" "$logs/bench-tl-q4_0-nographs.json"
+  summary[-1]="${summary[-1]/bench tl-q4_0:/bench tl-q4_0 without CUDA graphs:}"
   bench tl-q4_0 tinyllama-1.1b q4_0
   bench tl-q4_k_m tinyllama-1.1b q4_k_m
   bench tl-f16 tinyllama-1.1b f16

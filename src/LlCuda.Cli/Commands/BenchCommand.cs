@@ -70,8 +70,8 @@ internal static class BenchCommand
             if (m.VramBytes is { } vram) cells.Add(ModelInfoCommand.Bytes(vram));
             t.AddRow([.. cells]);
         }
-        console.Ui.Write(t);
         if (m.Gpu is not null) console.Error.WriteLine($"llcuda: ran on {m.Gpu}");
+        console.Ui.Write(t);
     }
 
     static void WriteJson(TextWriter output, BenchModelInfo m, List<ThroughputResult> results)

@@ -96,7 +96,11 @@ internal sealed class RunnerCliOptions
             int gpu = r.GetValue(_gpu);
             if (gpu < 0) throw new UsageException($"--gpu {gpu} is out of range: expected a GPU ordinal, 0 or more");
             return Device(r) == ComputeDevice.Cuda
-                ? LoadedModel.Load(path, file => new LlamaCudaRunner(file, options, gpu))
+                ? LoadedModel.Load(path, file => new LlamaCudaRunner(file, options, gpu)
+                {
+                    // LLCUDA_CUDA_GRAPHS=0 launches every kernel from the host: the A/B measure of what the graphs save.
+                    UseGraphs = Environment.GetEnvironmentVariable("LLCUDA_CUDA_GRAPHS") != "0",
+                })
                 : LoadedModel.LoadNative(path, options);
         }
         if (r.GetValue(_device) == "cuda")

@@ -91,6 +91,29 @@ public class FakeCudaForwardTests(FakeCudaLibraries fake) : IClassFixture<FakeCu
     }
 
     [FakeCudaFact]
+    public void BenchJson_OnTheFakeGpu_SaysCudaAndReportsTheVramItHolds()
+    {
+        using var home = new ScratchDirectory();
+        var r = fake.Run(home.Path, ["bench", "-m", TestPaths.Stories260K, "-p", "16", "-n", "8", "-r", "1", "--device", "cuda", "--json"]);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        AssertNothingLeaked(r);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal(["pp16", "tg8"], rows.Select(x => x.GetProperty("test").GetString()));
+        foreach (var row in rows)
+        {
+            Assert.Equal("CUDA", row.GetProperty("backend").GetString());
+            Assert.Equal("llcuda fake GPU", row.GetProperty("gpu").GetString());
+            // The weights (the model's 1.1 MiB of F32 tensors, less the 128 KiB of token embeddings
+            // kept on the host), the KV cache of 16 positions and the activation buffers: about
+            // 1.2 MiB, and nothing near a default-context allocation.
+            long vram = row.GetProperty("vram_bytes").GetInt64();
+            Assert.InRange(vram, 900L << 10, 64L << 20);
+            Assert.True(row.GetProperty("tps_mean").GetDouble() > 0);
+        }
+    }
+
+    [FakeCudaFact]
     public void FakeChecks_EmulationsAndGraphReplay_AllPassAndNothingLeaks()
     {
         using var dir = new ScratchDirectory();

@@ -20,8 +20,8 @@ public static partial class CudaSelfTest
 
     /// <summary>
     /// One synthetic model on both backends: the logits of a 300-token prompt (prefill: GEMM
-    /// path, two attention chunks), then of 3 tokens in one batch and 4 decoded one at a time
-    /// (matvec kernels, CUDA graphs), CUDA against the CPU engine by normalized RMS error over
+    /// path, two attention chunks), then of 3 tokens in one batch, 4 decoded one at a time and a
+    /// batch of two sequences (matvec kernels, CUDA graphs), CUDA against the CPU engine by normalized RMS error over
     /// each phase: limit 1e-3 for float weights, 2e-2 for quantized ones (the tolerances;
     /// the backends quantize activations differently: Q8_1 / fp16 here, Q8_0 / Q8_K there).
     /// Greedy ids from the GPU's argmax must equal the host's argmax of the same logits.
@@ -40,7 +40,8 @@ public static partial class CudaSelfTest
                 Shape = CheckShape, Target = target, VocabularySize = CheckVocab, Seed = 4242, Std = 0.02f,
             });
             using var file = GgufFile.Open(path);
-            var options = new RunnerOptions { ContextLength = CheckShape.ContextLength, Threads = 0 };
+            // Two sequences: the last step mixes a second sequence's prompt with the first one's decode.
+            var options = new RunnerOptions { ContextLength = CheckShape.ContextLength, Threads = 0, MaxSequences = 2 };
             using var cpu = new LlamaCpuRunner(file, options);
             using var gpu = new LlamaCudaRunner(file, options);
             // For quantized models, also the same weights dequantized to F32 on the CPU engine
@@ -52,7 +53,7 @@ public static partial class CudaSelfTest
             using var exact = exactFile is null ? null : new LlamaCpuRunner(exactFile, options);
             double limit = target.IsQuantized ? 2e-2 : 1e-3;
             var rng = new Random(7);
-            int[] tokens = Enumerable.Range(0, 307).Select(_ => rng.Next(CheckVocab)).ToArray();
+            int[] tokens = Enumerable.Range(0, 308).Select(_ => rng.Next(CheckVocab)).ToArray();
 
             // Two phases, each judged by the normalized RMS error over all its logits (the
             // issue's measure): the prefill (GEMM path) and the decode steps (matvec kernels,
@@ -113,10 +114,22 @@ public static partial class CudaSelfTest
                     if (ids[i] != host) throw new SelfTestFailure($"{typeName}: argmax kernel picked {ids[i]}, the host's argmax of the same logits is {host}");
                 }
             }
+            // One batch of two sequences: sequence 1's first 5 tokens and sequence 0's next token
+            // (what continuous batching sends): each attends to its own cache only.
+            batch.Clear();
+            for (int i = 0; i < 5; i++) batch.Add(tokens[i + 1], i, 1, wantLogits: true);
+            batch.Add(tokens[pos], pos, 0, wantLogits: true);
+            var mixedExpected = new float[6 * CheckVocab];
+            var mixedActual = new float[6 * CheckVocab];
+            cpu.Forward(batch, mixedExpected);
+            gpu.Forward(batch, mixedActual);
+            Check("batch of 2 sequences", mixedExpected, mixedActual);
+            cpuDecode.AddRange(mixedExpected);
+            gpuDecode.AddRange(mixedActual);
             double decode = Judge("decode steps", cpuDecode, gpuDecode);
             double worst = Math.Max(prefill, decode);
             return (string.Create(CultureInfo.InvariantCulture,
-                $"{CheckShape.EmbeddingLength}x{CheckShape.BlockCount} GQA {CheckShape.HeadCount / CheckShape.HeadCountKv}: normalized RMS error against the CPU engine {prefill:E1} (prefill of 300), {decode:E1} (7 decode steps), limit {limit:E0}; worst single step {worstStep:E1}{versusExact}; argmax ids exact"),
+                $"{CheckShape.EmbeddingLength}x{CheckShape.BlockCount} GQA {CheckShape.HeadCount / CheckShape.HeadCountKv}: normalized RMS error against the CPU engine {prefill:E1} (prefill of 300), {decode:E1} (13 decode-path tokens, 2 sequences), limit {limit:E0}; worst single step {worstStep:E1}{versusExact}; argmax ids exact"),
                 (worst, "nrmse"));
         }
         finally

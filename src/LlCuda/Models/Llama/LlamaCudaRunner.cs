@@ -62,7 +62,7 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
         _ownsFile = ownsFile;
         _t = LlamaTensors.From(file);
         _hp = _t.Hyperparameters;
-        _ = _hp.RopeFrequencies(file.Source); // refuses unsupported RoPE scaling before any GPU work
+        var freqs = _hp.RopeFrequencies(file.Source); // [n_rot / 2]; refuses unsupported RoPE scaling before any GPU work
         if (options.KvCacheType != KvCacheType.F16)
             throw new NotSupportedException("the CUDA backend keeps its KV cache in f16; drop --cache-type f32 or use --device cpu");
         _dim = _hp.EmbeddingLength;
@@ -100,8 +100,7 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
             _output = Own(Projection(_dim, _t.Output));
             _outputNorm = Own(Floats(_t.OutputNorm, "output_norm"));
 
-            // [n_rot / 2]; one unused float when nothing rotates (a buffer cannot be empty).
-            var freqs = _hp.RopeFrequencies(file.Source);
+            // One unused float when nothing rotates (a buffer cannot be empty).
             _ropeFreqs = Own(Upload(freqs.Length > 0 ? freqs : [0f], "RoPE frequencies"));
 
             long cacheBytes = 2L * _layers.Length * MaxSequences * ContextLength * _kvDim;

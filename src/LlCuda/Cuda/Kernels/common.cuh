@@ -92,3 +92,31 @@ __device__ __forceinline__ unsigned bits4_to_byte_bit4(unsigned n)
 {
     return ((n & 0xFu) * 0x00204081u & 0x01010101u) << 4;
 }
+
+// One 32-value block's integer dot product: weight codes lo (bytes of codes 0..15) and hi
+// (16..31) against a token's Q8_1 codes x0 (0..15) and x1 (16..31). Two dp4a chains: one chain
+// of 8 would make each block wait on 8 dependent dp4a (splitting it gave Q4_0 +7-10 points of
+// copy bandwidth on the H100, docs/performance.md). The legacy 32-weight types share it.
+__device__ __forceinline__ int dot_block32(int4 lo, int4 hi, int4 x0, int4 x1)
+{
+    int a = 0, b = 0;
+    a = __dp4a(lo.x, x0.x, a);
+    b = __dp4a(hi.x, x1.x, b);
+    a = __dp4a(lo.y, x0.y, a);
+    b = __dp4a(hi.y, x1.y, b);
+    a = __dp4a(lo.z, x0.z, a);
+    b = __dp4a(hi.z, x1.z, b);
+    a = __dp4a(lo.w, x0.w, a);
+    b = __dp4a(hi.w, x1.w, b);
+    return a + b;
+}
+
+// A Q4 block's 16 bytes split into its codes 0..15 (low nibbles) and 16..31 (high nibbles).
+__device__ __forceinline__ int4 low_nibbles(uint4 q)
+{
+    return make_int4((int)(q.x & 0x0F0F0F0Fu), (int)(q.y & 0x0F0F0F0Fu), (int)(q.z & 0x0F0F0F0Fu), (int)(q.w & 0x0F0F0F0Fu));
+}
+__device__ __forceinline__ int4 high_nibbles(uint4 q)
+{
+    return make_int4((int)((q.x >> 4) & 0x0F0F0F0Fu), (int)((q.y >> 4) & 0x0F0F0F0Fu), (int)((q.z >> 4) & 0x0F0F0F0Fu), (int)((q.w >> 4) & 0x0F0F0F0Fu));
+}

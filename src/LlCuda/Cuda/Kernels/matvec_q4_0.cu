@@ -46,26 +46,15 @@ __device__ __forceinline__ void matvec_q4_0(
     for (int b = lane; b < blocks; b += 32)
     {
         const uint4 q = wq[b];
+        const int4 lo = low_nibbles(q), hi = high_nibbles(q); // once for all NT tokens
 #pragma unroll
         for (int t = 0; t < NT; t++)
         {
             const int4* xv = reinterpret_cast<const int4*>(xq + t * cols);
-            const int4 x0 = xv[2 * b];     // activation codes 0..15 of the block
-            const int4 x1 = xv[2 * b + 1]; // codes 16..31
-            // Low and high nibbles in two dp4a chains: one chain of 8 would make each block
-            // wait on 8 dependent dp4a. (The compiler masks the nibbles once for all NT tokens.)
-            int lo = 0, hi = 0;
-            lo = __dp4a((int)(q.x & 0x0F0F0F0Fu), x0.x, lo);
-            hi = __dp4a((int)((q.x >> 4) & 0x0F0F0F0Fu), x1.x, hi);
-            lo = __dp4a((int)(q.y & 0x0F0F0F0Fu), x0.y, lo);
-            hi = __dp4a((int)((q.y >> 4) & 0x0F0F0F0Fu), x1.y, hi);
-            lo = __dp4a((int)(q.z & 0x0F0F0F0Fu), x0.z, lo);
-            hi = __dp4a((int)((q.z >> 4) & 0x0F0F0F0Fu), x1.z, hi);
-            lo = __dp4a((int)(q.w & 0x0F0F0F0Fu), x0.w, lo);
-            hi = __dp4a((int)((q.w >> 4) & 0x0F0F0F0Fu), x1.w, hi);
+            const int sumi = dot_block32(lo, hi, xv[2 * b], xv[2 * b + 1]); // x codes 0..15, 16..31
             const float2 s = xds[t * (size_t)blocks + b];
             // sum_j (code_j - 8) * d_x * xq_j = d_x * sumi - 8 * (d_x * sum_j xq_j)
-            acc[t] += f16_to_f32(wd[b]) * (s.x * (float)(lo + hi) - 8.0f * s.y);
+            acc[t] += f16_to_f32(wd[b]) * (s.x * (float)sumi - 8.0f * s.y);
         }
     }
     store_matvec_rows<NT>(acc, y, row, ldy);

@@ -46,29 +46,19 @@ __device__ __forceinline__ void matvec_q5_1(
         const uint4 q = wq[b];
         const unsigned h = wh[b];
         // Codes 4k .. 4k + 3 (low nibbles of word k) and 16 + 4k .. (high nibbles), 0..31.
-        const int c0 = (int)((q.x & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h)), c4 = (int)(((q.x >> 4) & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 16));
-        const int c1 = (int)((q.y & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 4)), c5 = (int)(((q.y >> 4) & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 20));
-        const int c2 = (int)((q.z & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 8)), c6 = (int)(((q.z >> 4) & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 24));
-        const int c3 = (int)((q.w & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 12)), c7 = (int)(((q.w >> 4) & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 28));
+        const int4 lo = make_int4((int)((q.x & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h)), (int)((q.y & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 4)),
+                                  (int)((q.z & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 8)), (int)((q.w & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 12)));
+        const int4 hi = make_int4((int)(((q.x >> 4) & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 16)), (int)(((q.y >> 4) & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 20)),
+                                  (int)(((q.z >> 4) & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 24)), (int)(((q.w >> 4) & 0x0F0F0F0Fu) | bits4_to_byte_bit4(h >> 28)));
         const unsigned m2 = wdm[b];
         const float dw = f16_to_f32((unsigned short)(m2 & 0xFFFFu)), mw = f16_to_f32((unsigned short)(m2 >> 16));
 #pragma unroll
         for (int t = 0; t < NT; t++)
         {
             const int4* xv = reinterpret_cast<const int4*>(xq + t * cols);
-            const int4 x0 = xv[2 * b];     // activation codes 0..15 of the block
-            const int4 x1 = xv[2 * b + 1]; // codes 16..31
-            int lo = 0, hi = 0;            // two dp4a chains, as in matvec_q4_0.cu
-            lo = __dp4a(c0, x0.x, lo);
-            hi = __dp4a(c4, x1.x, hi);
-            lo = __dp4a(c1, x0.y, lo);
-            hi = __dp4a(c5, x1.y, hi);
-            lo = __dp4a(c2, x0.z, lo);
-            hi = __dp4a(c6, x1.z, hi);
-            lo = __dp4a(c3, x0.w, lo);
-            hi = __dp4a(c7, x1.w, hi);
+            const int sumi = dot_block32(lo, hi, xv[2 * b], xv[2 * b + 1]); // x codes 0..15, 16..31
             const float2 s = xds[t * (size_t)blocks + b];
-            acc[t] += dw * s.x * (float)(lo + hi) + mw * s.y;
+            acc[t] += dw * s.x * (float)sumi + mw * s.y;
         }
     }
     store_matvec_rows<NT>(acc, y, row, ldy);

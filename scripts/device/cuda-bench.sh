@@ -6,6 +6,7 @@
 #
 #   scripts/device/prepare.sh                  # on the dev machine: copies what must travel
 #   STAGES="selftest stories tiny memcheck" scripts/device/cuda-bench.sh   # on the GPU host
+#   (or: scripts/device/prepare.sh --snapshot, carry artifacts/gpu, LLCUDA_ARTIFACTS=artifacts/gpu)
 #
 # Stages (default: all but 7b and ncu): selftest, stories, tiny (TinyLlama Q4_0/Q4_K_M/F16),
 # 7b (Llama-2-7B Q4_0/Q4_K_M/F16), memcheck, ncu (per-kernel times of TinyLlama decode steps).
@@ -14,8 +15,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-bin=artifacts/bin/llcuda
-travel=artifacts/device
+# LLCUDA_ARTIFACTS: a folder with bin/llcuda and device/ (default artifacts; a snapshot such as
+# artifacts/gpu keeps the binary under test apart from later local builds).
+art="${LLCUDA_ARTIFACTS:-artifacts}"
+bin=$art/bin/llcuda
+travel=$art/device
 logs="${OUT:-artifacts/cuda-bench}"
 models="${MODELS:-/tmp/llcuda-models}"
 stages="${STAGES:-selftest stories tiny memcheck}"

@@ -12,7 +12,7 @@ namespace LlCuda.Models.Llama;
 /// over the n rows, so prompt processing is matrix-matrix work, not n matrix-vector products.
 /// Not thread-safe: one caller at a time (the engine's scheduler); the kernels use the pool.
 /// </summary>
-public sealed class LlamaCpuRunner : IModelRunner
+public sealed class LlamaCpuRunner : IPagedKvRunner
 {
     readonly GgufFile _file;
     readonly bool _ownsFile;
@@ -24,6 +24,7 @@ public sealed class LlamaCpuRunner : IModelRunner
     readonly WeightMatrix _output;
     readonly float[] _outputNorm;          // [dim]
     readonly KvCache _cache;
+    readonly int[][] _fixedTables;         // [seq] -> blocks of the fixed layout (empty when the pool is smaller)
     readonly ResidentWeights? _resident;   // null: weights used in place from the memory map
     readonly int _dim, _qDim, _kvDim, _ffn, _headDim, _vocab;
     readonly float[] _ropeFreqs;           // [n_rot / 2] theta multipliers per rotated pair
@@ -65,7 +66,10 @@ public sealed class LlamaCpuRunner : IModelRunner
                 Floats(b.FfnNorm), Bind(b.FfnGate), Bind(b.FfnUp), Bind(b.FfnDown))).ToArray();
             _output = Bind(_t.Output);
             _outputNorm = Floats(_t.OutputNorm);
-            _cache = new KvCache(_hp.BlockCount, MaxSequences, ContextLength, _kvDim, options.KvCacheType);
+            int blocks = options.ResolveKvBlocks(ContextLength), perSeq = options.BlocksPerSequence(ContextLength);
+            _cache = new KvCache(_hp.BlockCount, blocks, options.KvBlockSize, _kvDim, options.KvCacheType);
+            _fixedTables = Enumerable.Range(0, MaxSequences)
+                .Select(s => (long)(s + 1) * perSeq <= blocks ? Enumerable.Range(s * perSeq, perSeq).ToArray() : []).ToArray();
         }
         catch
         {
@@ -81,6 +85,9 @@ public sealed class LlamaCpuRunner : IModelRunner
     public int MaxSequences { get; }
     public string BackendName => "CPU";
     public ModelHyperparameters Hyperparameters => _hp;
+    public int KvBlockSize => _cache.BlockSize;
+    public int KvBlockCount => _cache.BlockCount;
+    public long KvBlockBytes => _cache.BlockBytes;
 
     /// <summary>Threads the kernels run on.</summary>
     public int Threads => _pool.Threads;
@@ -94,15 +101,31 @@ public sealed class LlamaCpuRunner : IModelRunner
         return result;
     }
 
-    public void TruncateSequence(int sequence, int fromPosition) => _cache.Truncate(sequence, fromPosition);
+    public void TruncateSequence(int sequence, int fromPosition)
+    {
+        // Attention reads positions 0..pos of a token's own sequence, so positions past a
+        // truncation are simply overwritten by the next tokens: nothing to clear.
+        if ((uint)sequence >= (uint)MaxSequences) throw new ArgumentOutOfRangeException(nameof(sequence), $"sequence {sequence} is past the {MaxSequences} sequences the KV cache holds");
+    }
+
+    // The block table of a batch's sequence: its own, or the fixed layout's.
+    int[] TableOf(ForwardBatch batch, int seq)
+    {
+        var table = batch.BlocksOf(seq) ?? _fixedTables[seq];
+        if (table.Length == 0)
+            throw new ArgumentException($"sequence {seq} has no block table and the KV cache of {_cache.BlockCount} blocks is too small for the fixed layout; give block tables (ForwardBatch.SetBlocks)", nameof(batch));
+        return table;
+    }
 
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
         ArgumentNullException.ThrowIfNull(batch);
         int n = batch.Count;
         if (n == 0) return;
-        batch.Validate(logits.Length, _vocab, ContextLength, MaxSequences);
+        batch.Validate(logits.Length, _vocab, ContextLength, MaxSequences, _cache.BlockSize, _cache.BlockCount);
         var b = EnsureBuffers(n);
+        var tables = b.Tables;
+        for (int i = 0; i < n; i++) tables[i] = TableOf(batch, batch.SequenceIds[i]);
 
         // x[n, dim]: token embeddings.
         for (int i = 0; i < n; i++)
@@ -120,10 +143,10 @@ public sealed class LlamaCpuRunner : IModelRunner
                 int pos = batch.Positions[i];
                 Rope(b.Q.AsSpan(i * _qDim, _qDim), _hp.HeadCount, pos);
                 Rope(b.K.AsSpan(i * _kvDim, _kvDim), _hp.HeadCountKv, pos);
-                _cache.Write(li, batch.SequenceIds[i], pos, b.K.AsSpan(i * _kvDim, _kvDim), b.V.AsSpan(i * _kvDim, _kvDim));
+                _cache.Write(li, _cache.RowOf(tables[i], pos), b.K.AsSpan(i * _kvDim, _kvDim), b.V.AsSpan(i * _kvDim, _kvDim));
             }
             for (int i = 0; i < n; i++)
-                Attention(li, batch.SequenceIds[i], batch.Positions[i], b.Q.AsSpan(i * _qDim, _qDim), b.Att.AsSpan(i * _qDim, _qDim), b.Scores);
+                Attention(li, tables[i], batch.Positions[i], b.Q.AsSpan(i * _qDim, _qDim), b.Att.AsSpan(i * _qDim, _qDim), b.Scores, b.Rows);
             CpuMatMul.MatMul(layer.Wo, b.Att.AsSpan(0, n * _qDim), n, b.Xn.AsSpan(0, n * _dim), _scratch, _pool);
             CpuOps.Add(b.X.AsSpan(0, n * _dim), b.Xn.AsSpan(0, n * _dim));
 
@@ -149,30 +172,32 @@ public sealed class LlamaCpuRunner : IModelRunner
     void Rope(Span<float> x, int heads, int pos) => CpuOps.Rope(x, heads, _headDim, pos, _ropeFreqs, RopeOrdering.Normal);
 
     // out[h] = sum_p softmax_p(q_h . k_p / sqrt(head_dim)) v_p over cache positions 0..pos of the
-    // sequence; query head h reads key/value head h / (n_head / n_head_kv).
-    void Attention(int layer, int seq, int pos, ReadOnlySpan<float> q, Span<float> output, float[] scores)
+    // sequence (found through its block table); query head h reads key/value head h / (n_head / n_head_kv).
+    void Attention(int layer, int[] table, int pos, ReadOnlySpan<float> q, Span<float> output, float[] scores, int[] rows)
     {
         int group = _hp.HeadCount / _hp.HeadCountKv;
         float scale = 1.0f / MathF.Sqrt(_headDim);
         int len = pos + 1;
+        for (int p = 0; p < len; p++) rows[p] = _cache.RowOf(table, p);
         for (int h = 0; h < _hp.HeadCount; h++)
         {
             var qh = q.Slice(h * _headDim, _headDim);
             int kvh = h / group;
             var s = scores.AsSpan(0, len);
-            for (int p = 0; p < len; p++) s[p] = _cache.DotKey(layer, seq, p, kvh, _headDim, qh) * scale;
+            for (int p = 0; p < len; p++) s[p] = _cache.DotKey(layer, rows[p], kvh, _headDim, qh) * scale;
             CpuOps.Softmax(s);
             var oh = output.Slice(h * _headDim, _headDim);
             oh.Clear();
-            for (int p = 0; p < len; p++) _cache.AccumulateValue(layer, seq, p, kvh, _headDim, s[p], oh);
+            for (int p = 0; p < len; p++) _cache.AccumulateValue(layer, rows[p], kvh, _headDim, s[p], oh);
         }
     }
 
-    sealed record Buffers(int Capacity, float[] X, float[] Xn, float[] Q, float[] K, float[] V, float[] Att, float[] Gate, float[] Up, float[] Scores)
+    sealed record Buffers(int Capacity, float[] X, float[] Xn, float[] Q, float[] K, float[] V, float[] Att, float[] Gate, float[] Up,
+        float[] Scores, int[] Rows, int[][] Tables)
     {
         public Buffers(int n, int dim, int qDim, int kvDim, int ffn, int ctx)
             : this(n, new float[n * dim], new float[n * Math.Max(dim, qDim)], new float[n * qDim], new float[n * kvDim], new float[n * kvDim],
-                new float[n * qDim], new float[n * ffn], new float[n * ffn], new float[ctx]) { }
+                new float[n * qDim], new float[n * ffn], new float[n * ffn], new float[ctx], new int[ctx], new int[n][]) { }
     }
 
     Buffers EnsureBuffers(int n)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using LlCuda.Tokenizers;
 
 namespace LlCuda.Engine;
@@ -70,11 +69,7 @@ public sealed class TextGenerator
         }
         double promptMs = clock.Elapsed.TotalMilliseconds;
 
-        // A text generated from BOS alone starts without the SPM space prefix, as llama.cpp's
-        // detokenize gives it ("Once upon a time", not " Once upon a time"); a continuation keeps it.
-        bool stripLeadingSpace = _tokenizer.Vocabulary.AddSpacePrefix && request.Prompt.Length == 0;
-        var output = new StopStringFilter(request.Stop, onText);
-        var decoder = new StreamingDecoder(_tokenizer);
+        var text = new GeneratedText(_tokenizer, request, onText);
         var tokens = new List<int>();
         int limit = request.MaxTokens < 0 ? ctx - prompt.Length : Math.Min(request.MaxTokens, ctx - prompt.Length);
         string finish = FinishReasons.Length;
@@ -88,72 +83,16 @@ public sealed class TextGenerator
             if (request.StopAtEndOfGeneration && _tokenizer.IsEndOfGeneration(token)) { finish = FinishReasons.Stop; break; }
             tokens.Add(token);
             sampler.Accept(token);
-            string piece = decoder.Add(token);
-            if (stripLeadingSpace && piece.Length > 0)
-            {
-                if (piece[0] == ' ') piece = piece[1..];
-                stripLeadingSpace = false;
-            }
-            if (output.Add(piece)) { finish = FinishReasons.Stop; break; }
+            if (text.Add(token)) { finish = FinishReasons.Stop; break; }
             if (tokens.Count == limit) break;
             batch.Clear();
             batch.Add(token, pos++, sequence, wantLogits: true);
             Step();
         }
-        if (finish != FinishReasons.Stop) output.Add(decoder.Flush());
-        output.Finish();
+        text.Finish(finish == FinishReasons.Stop);
         double endMs = clock.Elapsed.TotalMilliseconds;
         // Decode speed counts the steps after the first token, as llama.cpp's eval time does.
         var timings = new GenerationTimings(promptMs, ttftMs, tokens.Count > 1 ? endMs - firstTokenAt : 0, prompt.Length, Math.Max(0, tokens.Count - 1));
-        return new GenerationResult(prompt, [.. tokens], output.Text, finish, timings);
-    }
-
-    /// <summary>
-    /// Passes text through unless it reaches a stop string; holds back a tail that could still
-    /// become one, so the caller never sees text that is later taken back.
-    /// </summary>
-    sealed class StopStringFilter(IReadOnlyList<string> stops, Action<string>? sink)
-    {
-        readonly StringBuilder _all = new();
-        int _emitted;
-        bool _stopped;
-
-        public string Text => _all.ToString();
-
-        /// <summary>Adds text; true when a stop string was reached (text is cut before it).</summary>
-        public bool Add(string piece)
-        {
-            if (_stopped || piece.Length == 0) return _stopped;
-            _all.Append(piece);
-            string text = _all.ToString();
-            foreach (var stop in stops)
-            {
-                // Search from where a match could start that includes new text.
-                int from = Math.Max(0, _emitted - stop.Length);
-                int at = text.IndexOf(stop, from, StringComparison.Ordinal);
-                if (at >= 0)
-                {
-                    _all.Length = at;
-                    _stopped = true;
-                    Emit(at);
-                    return true;
-                }
-            }
-            int hold = 0;
-            foreach (var stop in stops)
-                for (int k = Math.Min(stop.Length - 1, text.Length - _emitted); k > hold; k--)
-                    if (text.AsSpan(text.Length - k).SequenceEqual(stop.AsSpan(0, k))) { hold = k; break; }
-            Emit(text.Length - hold);
-            return false;
-        }
-
-        public void Finish() => Emit(_all.Length);
-
-        void Emit(int upTo)
-        {
-            if (upTo <= _emitted) return;
-            sink?.Invoke(_all.ToString(_emitted, upTo - _emitted));
-            _emitted = upTo;
-        }
+        return new GenerationResult(prompt, [.. tokens], text.Text, finish, timings);
     }
 }

@@ -90,4 +90,65 @@ public class LlamaCpuRunnerTests
             Assert.Contains("past the context length 8", e.Message, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void Forward_BlockTablesInShuffledOrderWithASharedPrefix_EqualTheFixedLayout()
+    {
+        // Paged KV: sequence 1 reuses sequence 0's first two full blocks (8 positions) and
+        // continues in blocks of its own; blocks are handed out in a scrambled order.
+        var options = new RunnerOptions { ContextLength = 64, MaxSequences = 2, Threads = 2, KvCacheType = KvCacheType.F32, KvBlockSize = 4, KvBlocks = 40 };
+        var (runner, tokenizer, _) = Open(TestPaths.Stories260K, options);
+        using (runner)
+        {
+            Assert.Equal(4, runner.KvBlockSize);
+            Assert.Equal(40, runner.KvBlockCount);
+            int[] a = PromptLogits.Tokenize(tokenizer, Prompt);
+            int[] b = [.. a[..8], .. PromptLogits.Tokenize(tokenizer, "The cat sat on the mat")[1..]];
+            float[] aloneA = PromptLogits.Evaluate(runner, a);
+            float[] aloneB = PromptLogits.Evaluate(runner, b);
+            int v = runner.VocabSize;
+
+            int[] order = Enumerable.Range(0, 40).OrderBy(i => (i * 17) % 40).ToArray();
+            int[] tableA = order[..((a.Length + 3) / 4)];
+            int[] tableB = [.. tableA[..2], .. order[20..(20 + (b.Length + 3) / 4 - 2)]];
+            var batch = new ForwardBatch();
+            batch.SetBlocks(0, tableA);
+            for (int i = 0; i < a.Length; i++) batch.Add(a[i], i, 0, wantLogits: i == a.Length - 1);
+            var first = new float[v];
+            runner.Forward(batch, first);
+            Assert.True(PromptLogits.NormalizedRmsError(first, aloneA.AsSpan((a.Length - 1) * v, v)) < 1e-5);
+
+            // Sequence 1 computes only its positions past the shared 8.
+            batch.Clear();
+            batch.SetBlocks(1, tableB);
+            for (int i = 8; i < b.Length; i++) batch.Add(b[i], i, 1, wantLogits: i == b.Length - 1);
+            var second = new float[v];
+            runner.Forward(batch, second);
+            Assert.True(PromptLogits.NormalizedRmsError(second, aloneB.AsSpan((b.Length - 1) * v, v)) < 1e-5);
+        }
+    }
+
+    [Fact]
+    public void Forward_BlockTableTooShortOrPastThePool_IsRejectedBeforeAnyWork()
+    {
+        var (runner, _, _) = Open(TestPaths.Stories260K, new RunnerOptions { ContextLength = 64, Threads = 1, KvBlockSize = 4, KvBlocks = 8 });
+        using (runner)
+        {
+            var batch = new ForwardBatch();
+            batch.SetBlocks(0, [3]);
+            batch.Add(1, 4, 0, true);
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => runner.Forward(batch, new float[runner.VocabSize]));
+            Assert.Contains("position 4 needs 2", e.Message, StringComparison.Ordinal);
+            batch.Clear();
+            batch.SetBlocks(0, [8]);
+            batch.Add(1, 0, 0, true);
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => runner.Forward(batch, new float[runner.VocabSize]));
+            Assert.Contains("names block 8; the KV cache has 8 blocks", e.Message, StringComparison.Ordinal);
+            // A pool smaller than a whole context has no fixed layout: a table is required.
+            batch.Clear();
+            batch.Add(1, 0, 0, true);
+            var missing = Assert.Throws<ArgumentException>(() => runner.Forward(batch, new float[runner.VocabSize]));
+            Assert.Contains("no block table", missing.Message, StringComparison.Ordinal);
+        }
+    }
 }

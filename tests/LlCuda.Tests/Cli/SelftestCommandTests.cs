@@ -23,7 +23,7 @@ public class SelftestCommandTests
         Assert.False(doc.RootElement.GetProperty("passed").GetBoolean());
         var checks = doc.RootElement.GetProperty("checks").EnumerateArray().ToList();
         Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu", "matvec-q4_0", "matvec-q4_1", "matvec-q5_0", "matvec-q5_1", "matvec-q8_0", "matvec-q4_k", "matvec-q5_k", "matvec-q6_k", "matvec-f16", "matvec-bf16", "matvec-f32",
-            "model-f32", "model-f16", "model-bf16", "model-q8_0", "model-q4_0", "model-q4_1", "model-q5_0", "model-q5_1", "model-q4_k_m", "model-q5_k_m", "model-q6_k", "cleanup"],
+            "model-f32", "model-f16", "model-bf16", "model-q8_0", "model-q4_0", "model-q4_1", "model-q5_0", "model-q5_1", "model-q4_k_m", "model-q5_k_m", "model-q6_k", "model-paged", "cleanup"],
             checks.Select(c => c.GetProperty("check").GetString()));
         Assert.Equal("fail", checks[0].GetProperty("status").GetString());
         Assert.Contains("libcuda.so.1", checks[0].GetProperty("detail").GetString(), StringComparison.Ordinal);

@@ -73,6 +73,23 @@ public class FakeCudaForwardTests(FakeCudaLibraries fake) : IClassFixture<FakeCu
     }
 
     [FakeCudaFact]
+    public void InferGreedy_DecodeAfterALongPrompt_GraphsCopyOnlyTheirOwnTokensInputs()
+    {
+        // The prompt (over 8 tokens) grows the input buffers to a prefill chunk (256 positions at
+        // --ctx 256); the one-token decode graph must still copy one token's inputs per replay:
+        // its embedding row (dim 64, fp32) and its ints (position, output row, and the block
+        // table row of ceil(256 / 16) = 16 blocks), not the buffers' capacity.
+        using var home = new ScratchDirectory();
+        var r = fake.Run(home.Path, ["infer", "-m", TestPaths.Stories260K, "-p", "Once upon a time there was a little girl who loved to play in the park",
+            "-n", "6", "--temp", "0", "--ctx", "256", "--device", "cuda"], new() { ["FAKE_CUDA_TRACE_CAPTURE"] = "1" });
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        AssertNothingLeaked(r);
+        var sizes = System.Text.RegularExpressions.Regex.Matches(r.Stderr, @"fake-cuda: captured HtoD (\d+) bytes")
+            .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Distinct().Order();
+        Assert.Equal([4 * (2 + 16), 64 * 4], sizes);
+    }
+
+    [FakeCudaFact]
     public void Logits_Stories260KShortPrompt_CudaMatchesCpuWithin1e3() =>
         AssertCudaMatchesCpu(TestPaths.Stories260K, "Once upon a time", 1e-3, n => n <= GraphTokens);
 

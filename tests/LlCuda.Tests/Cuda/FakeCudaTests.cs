@@ -113,7 +113,7 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
         Assert.True(passed);
         // --quick: the emulated matvec kernels are exact but slow, so they are checked, not timed.
         Assert.Equal(["driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu", "matvec-q4_0", "matvec-q4_1", "matvec-q5_0", "matvec-q5_1", "matvec-q8_0", "matvec-q4_k", "matvec-q5_k", "matvec-q6_k", "matvec-f16", "matvec-bf16", "matvec-f32",
-            "model-f32", "model-f16", "model-bf16", "model-q8_0", "model-q4_0", "model-q4_1", "model-q5_0", "model-q5_1", "model-q4_k_m", "model-q5_k_m", "model-q6_k", "cleanup"],
+            "model-f32", "model-f16", "model-bf16", "model-q8_0", "model-q4_0", "model-q4_1", "model-q5_0", "model-q5_1", "model-q4_k_m", "model-q5_k_m", "model-q6_k", "model-paged", "cleanup"],
             checks.Select(c => c.GetProperty("check").GetString()));
         Assert.All(checks, c => Assert.Equal("pass", c.GetProperty("status").GetString()));
         string nvrtc = checks[1].GetProperty("detail").GetString()!;
@@ -121,6 +121,7 @@ public class FakeCudaTests(FakeCudaLibraries fake) : IClassFixture<FakeCudaLibra
         Assert.Contains("matvec_q4_0.cu", nvrtc, StringComparison.Ordinal);
         Assert.True(checks.Single(c => c.GetProperty("check").GetString() == "bandwidth").GetProperty("value").GetDouble() > 0);
         Assert.Contains("every element exact", checks.Single(c => c.GetProperty("check").GetString() == "cublas").GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("bad tables refused before any GPU work", checks.Single(c => c.GetProperty("check").GetString() == "model-paged").GetProperty("detail").GetString(), StringComparison.Ordinal);
         // The fake reports anything not released (memory, streams, events, modules, graphs, context) at exit.
         Assert.DoesNotContain("leaked", r.Stderr, StringComparison.Ordinal);
     }

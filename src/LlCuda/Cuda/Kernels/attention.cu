@@ -1,23 +1,32 @@
-// attention_partial: causal softmax(q k^T / sqrt(head_dim)) v over the F16 KV cache, split over
-// the cached positions (flash-decoding), for decode and prefill alike (step 3 of the decode plan
-// in docs/cuda.md). Two kernels: attention_partial (one CTA per token, query head and chunk of
-// 256 positions) and attention_combine (one CTA per token: merges the chunks of every head).
+// attention_partial: causal softmax(q k^T / sqrt(head_dim)) v over the paged F16 KV cache,
+// split over the cached positions (flash-decoding), for decode and prefill alike (step 3 of the
+// decode plan in docs/cuda.md). Two kernels: attention_partial (one CTA per token, query head
+// and chunk of 256 positions) and attention_combine (one CTA per token: merges the chunks of
+// every head).
 //
 // attention_partial
-// Inputs:  q     [n, ldq] fp32 rotated queries, head h at columns h * head_dim .. +head_dim-1.
-//          pos   [n] int32, seq [n] int32: token t attends to positions 0..pos[t] of seq[t].
-//          kc,vc this layer's cache [seqs, ctx, kv_dim] fp16 bits (rope_kv.cu writes it);
-//                query head h reads kv head h / group. head_dim % 8 == 0, head_dim <= 256.
+// Inputs:  q      [n, ldq] fp32 rotated queries, head h at columns h * head_dim .. +head_dim-1.
+//          pos    [n] int32: token t attends to positions 0..pos[t] of its sequence.
+//          tables [n, table_stride] int32: row t is the block table of token t's sequence;
+//                 position p lives at cache row tables[t][p / block_size] * block_size +
+//                 p % block_size (any block_size >= 1: blocks need not align with chunks).
+//          kc,vc  this layer's cache [blocks, block_size, kv_dim] fp16 bits (rope_kv.cu writes
+//                 it); query head h reads kv head h / group. head_dim % 8 == 0, head_dim <= 256,
+//                 kv_dim % 8 == 0 (every key row starts on 16 bytes).
 // Outputs: part_o  [n * n_head, chunks, head_dim] fp32: sum_j e^(s_j - m) v_j over the chunk;
 //          part_ml [n * n_head, chunks] float2 (m, l): the chunk's largest score and
 //          sum_j e^(s_j - m). Chunks past pos[t] are not written (the combine skips them).
-// Threads: grid (n * n_head, chunks), 128 threads. Scores: thread k takes positions
-//          k and k + 128 of the chunk (16-byte loads of its key row); block max and sum by
-//          warp shuffles and shared partials; then thread d accumulates output dims d,
-//          d + 128 over the chunk's values (a warp reads 64 consecutive bytes of a value row).
-// Shared memory: q [256] + scores [256] + 8 partials, fp32 (2 KB).
+// Threads: grid (n * n_head, chunks), 128 threads. First each thread looks up the cache rows of
+//          positions k and k + 128 of the chunk (one table read and one division each, kept in
+//          shared memory). Scores: thread k takes positions k and k + 128 (16-byte loads of its
+//          key row); block max and sum by warp shuffles and shared partials; then thread d
+//          accumulates output dims d, d + 128 over the chunk's values (a warp reads 64
+//          consecutive bytes of a value row).
+// Shared memory: q [256] + scores [256] fp32, cache rows [256] int32, 8 partials (3 KB).
 // Bytes: per (token, head) 2 * 2 * head_dim * (pos + 1) of cache (L2-resident for the query
-//        heads that share a kv head) + 4 * head_dim * (chunks + 1). FLOPs: 4 * head_dim * (pos + 1).
+//        heads that share a kv head) + 4 * head_dim * (chunks + 1) + 4 * (pos + 1) of table
+//        lookups (ceil((pos + 1) / block_size) distinct words, cached). FLOPs: 4 * head_dim *
+//        (pos + 1).
 //
 // attention_combine
 // Inputs:  part_o, part_ml as above; pos [n].
@@ -33,13 +42,15 @@
 #define ATTN_CHUNK 256
 
 extern "C" __global__ void __launch_bounds__(128) attention_partial(
-    const float* __restrict__ q, int ldq, const int* __restrict__ pos, const int* __restrict__ seq,
+    const float* __restrict__ q, int ldq, const int* __restrict__ pos,
+    const int* __restrict__ tables, int table_stride, int block_size,
     const unsigned short* __restrict__ kc, const unsigned short* __restrict__ vc,
     float* __restrict__ part_o, float2* __restrict__ part_ml,
-    int n_head, int group, int head_dim, int kv_dim, int ctx, int chunks, float scale)
+    int n_head, int group, int head_dim, int kv_dim, int chunks, float scale)
 {
     __shared__ float qs[256];
     __shared__ float sc[ATTN_CHUNK];
+    __shared__ int rows[ATTN_CHUNK]; // cache row of each position of the chunk
     __shared__ float red[8];
     const int bh = blockIdx.x, t = bh / n_head, h = bh - t * n_head, c = blockIdx.y;
     const int len = pos[t] + 1, start = c * ATTN_CHUNK;
@@ -47,13 +58,19 @@ extern "C" __global__ void __launch_bounds__(128) attention_partial(
     const int count = min(ATTN_CHUNK, len - start);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     for (int d = threadIdx.x; d < head_dim; d += 128) qs[d] = q[(size_t)t * ldq + h * head_dim + d] * scale;
+    const int* table = tables + (size_t)t * table_stride;
+    for (int j = threadIdx.x; j < count; j += 128)
+    {
+        const int p = start + j;
+        rows[j] = table[p / block_size] * block_size + p % block_size;
+    }
     __syncthreads();
 
-    const size_t base = (size_t)seq[t] * ctx * kv_dim + (size_t)(h / group) * head_dim;
+    const size_t base = (size_t)(h / group) * head_dim;
     float m = __int_as_float(0xff800000); // -inf
     for (int j = threadIdx.x; j < count; j += 128)
     {
-        const uint4* kr = reinterpret_cast<const uint4*>(kc + base + (size_t)(start + j) * kv_dim);
+        const uint4* kr = reinterpret_cast<const uint4*>(kc + base + (size_t)rows[j] * kv_dim);
         float s = 0.0f;
         for (int v8 = 0; v8 < head_dim / 8; v8++)
         {
@@ -86,9 +103,9 @@ extern "C" __global__ void __launch_bounds__(128) attention_partial(
     const size_t out = (size_t)bh * chunks + c; // chunks == gridDim.y (the host passes both)
     for (int d = threadIdx.x; d < head_dim; d += 128)
     {
-        const unsigned short* vr = vc + base + (size_t)start * kv_dim + d;
+        const unsigned short* vr = vc + base + d;
         float acc = 0.0f;
-        for (int j = 0; j < count; j++) acc += sc[j] * f16_to_f32(vr[(size_t)j * kv_dim]);
+        for (int j = 0; j < count; j++) acc += sc[j] * f16_to_f32(vr[(size_t)rows[j] * kv_dim]);
         part_o[out * head_dim + d] = acc;
     }
     if (threadIdx.x == 0) part_ml[out] = make_float2(m, l);

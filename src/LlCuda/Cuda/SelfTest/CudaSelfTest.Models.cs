@@ -13,6 +13,9 @@ public static partial class CudaSelfTest
     /// <summary>Model types the model checks synthesize (file-type names, as `llcuda model synth --type` takes them).</summary>
     public static IReadOnlyList<string> ModelTypes { get; } = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K_M", "Q5_K_M", "Q6_K"];
 
+    /// <summary>The paged KV-cache check's name (after the model types'; a model check too, left out by --no-models).</summary>
+    public const string PagedCheckName = "model-paged";
+
     // Widths that are multiples of 32 but not of 256 leave K-quant rows to fallback types, so
     // these use 256-multiples: every K-quant kernel is exercised. GQA 4, two layers.
     static readonly SyntheticModelShape CheckShape = new() { EmbeddingLength = 256, BlockCount = 2, HeadCount = 8, HeadCountKv = 2, FeedForwardLength = 512, ContextLength = 600 };
@@ -30,16 +33,10 @@ public static partial class CudaSelfTest
     {
         _ = context; // the runner opens the primary context itself (the same one)
         var target = QuantizationTarget.Parse(typeName);
-        string dir = Path.Combine(Path.GetTempPath(), $"llcuda-selftest-{Environment.ProcessId}");
-        Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, $"synth-{typeName.ToLowerInvariant()}.gguf");
+        string dir = CheckFolder();
         try
         {
-            SyntheticModel.Write(path, new SyntheticModelOptions
-            {
-                Shape = CheckShape, Target = target, VocabularySize = CheckVocab, Seed = 4242, Std = 0.02f,
-            });
-            using var file = GgufFile.Open(path);
+            using var file = GgufFile.Open(Synthesize(dir, typeName));
             // Two sequences: the last step mixes a second sequence's prompt with the first one's decode.
             var options = new RunnerOptions { ContextLength = CheckShape.ContextLength, Threads = 0, MaxSequences = 2 };
             using var cpu = new LlamaCpuRunner(file, options);
@@ -136,6 +133,165 @@ public static partial class CudaSelfTest
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    /// <summary>
+    /// The paged KV cache on both backends, F16 weights (limit 1e-3): blocks of 24 positions (not a
+    /// divisor of attention's 256-position chunks) in a pool of 40, too small for sequence 1's
+    /// fixed layout, handed out in a shuffled order. Sequence 0 takes a 290-token prompt
+    /// (prefill); sequence 1's table starts with sequence 0's first 11 blocks (its prompt's
+    /// first 264 tokens, shared and only read, across the chunk boundary) and continues with
+    /// blocks of its own: its next 22 tokens run in one batch with sequence 0's next token, then
+    /// 4 decode steps of both (CUDA graphs; the order of the two swaps each step, so a replay
+    /// must read that step's tables; the last again through the argmax kernel). Logits against
+    /// the CPU engine given the same tables. First, on the fresh runner, tables naming a block
+    /// past the pool or too short for a position and a sequence without a table get the CPU
+    /// engine's exceptions and messages, before the runner allocates anything.
+    /// </summary>
+    static (string, (double, string)?) CheckPagedModel(CudaContext context)
+    {
+        _ = context; // the runner opens the primary context itself (the same one)
+        const string typeName = "F16";
+        const int blockSize = 24, poolBlocks = 40, prompt = 290, shared = 11, ownPrompt = 22, steps = 4;
+        const double limit = 1e-3;
+        string dir = CheckFolder();
+        try
+        {
+            using var file = GgufFile.Open(Synthesize(dir, typeName));
+            var options = new RunnerOptions { ContextLength = CheckShape.ContextLength, Threads = 0, MaxSequences = 2, KvBlockSize = blockSize, KvBlocks = poolBlocks };
+            using var cpu = new LlamaCpuRunner(file, options);
+            using var gpu = new LlamaCudaRunner(file, options);
+            var rng = new Random(99);
+            int[] blocks = Enumerable.Range(0, poolBlocks).ToArray();
+            rng.Shuffle(blocks);
+            // Sequence 0: 13 blocks (positions 0..311); sequence 1: the first 11 of them, then 2 of its own.
+            int[] table0 = blocks[..13], table1 = [.. blocks[..shared], .. blocks[13..15]];
+            int[] tokens0 = Enumerable.Range(0, prompt + 1 + steps).Select(_ => rng.Next(CheckVocab)).ToArray();
+            int[] tokens1 = [.. tokens0[..(shared * blockSize)], .. Enumerable.Range(0, ownPrompt + steps).Select(_ => rng.Next(CheckVocab))];
+
+            // Refusals: nothing allocated on the GPU (the activation buffers come first in a forward pass).
+            long before = gpu.DeviceBytes;
+            var bad = new ForwardBatch();
+            bad.Add(tokens0[0], 0, 0, wantLogits: true);
+            bad.SetBlocks(0, [poolBlocks]);
+            ExpectRefused<ArgumentOutOfRangeException>("a table naming a block past the pool", bad, cpu, gpu, greedyToo: true);
+            bad.Clear();
+            bad.Add(tokens1[30], 30, 1, wantLogits: true);
+            bad.SetBlocks(1, table1[..1]);
+            ExpectRefused<ArgumentOutOfRangeException>("a table too short for position 30", bad, cpu, gpu, greedyToo: false);
+            bad.Clear();
+            bad.Add(tokens1[0], 0, 1, wantLogits: true);
+            ExpectRefused<ArgumentException>("sequence 1 without a table (no room for its fixed layout)", bad, cpu, gpu, greedyToo: false);
+            if (gpu.DeviceBytes != before)
+                throw new SelfTestFailure($"paged: the CUDA runner allocated {gpu.DeviceBytes - before} bytes before refusing a bad batch; validate before any GPU work");
+
+            var batch = new ForwardBatch();
+            (float[] Cpu, float[] Gpu) Step()
+            {
+                batch.SetBlocks(0, table0);
+                batch.SetBlocks(1, table1);
+                var expected = new float[batch.OutputCount * CheckVocab];
+                var actual = new float[batch.OutputCount * CheckVocab];
+                cpu.Forward(batch, expected);
+                gpu.Forward(batch, actual);
+                for (int i = 0; i < actual.Length; i++)
+                    if (!float.IsFinite(actual[i])) throw new SelfTestFailure($"paged: logit {i} is {actual[i]}");
+                return (expected, actual);
+            }
+            double Judge(string phase, float[] expected, float[] actual)
+            {
+                double e = PromptLogits.NormalizedRmsError(actual, expected);
+                if (!(e <= limit))
+                    throw new SelfTestFailure(string.Create(CultureInfo.InvariantCulture, $"paged: {phase}: normalized RMS error {e:E2} against the CPU engine given the same block tables (limit {limit:E0})"));
+                return e;
+            }
+
+            for (int p = 0; p < prompt; p++) batch.Add(tokens0[p], p, 0, wantLogits: true);
+            var (cpuPrefill, gpuPrefill) = Step();
+            double prefill = Judge($"prefill of {prompt} tokens", cpuPrefill, gpuPrefill);
+
+            var cpuShared = new List<float>();
+            var gpuShared = new List<float>();
+            batch.Clear();
+            int pos1 = shared * blockSize, pos0 = prompt;
+            for (int i = 0; i < ownPrompt; i++, pos1++) batch.Add(tokens1[pos1], pos1, 1, wantLogits: true);
+            batch.Add(tokens0[pos0], pos0, 0, wantLogits: true);
+            pos0++;
+            var (c, g) = Step();
+            cpuShared.AddRange(c);
+            gpuShared.AddRange(g);
+            for (int step = 0; step < steps; step++, pos0++, pos1++)
+            {
+                batch.Clear();
+                if (step % 2 == 0) { batch.Add(tokens0[pos0], pos0, 0, wantLogits: true); batch.Add(tokens1[pos1], pos1, 1, wantLogits: true); }
+                else { batch.Add(tokens1[pos1], pos1, 1, wantLogits: true); batch.Add(tokens0[pos0], pos0, 0, wantLogits: true); }
+                (c, g) = Step();
+                cpuShared.AddRange(c);
+                gpuShared.AddRange(g);
+            }
+            double decode = Judge("shared-prefix steps", [.. cpuShared], [.. gpuShared]);
+            // The last step again through the argmax kernel (its positions are rewritten with the same values).
+            var ids = new int[2];
+            gpu.ForwardGreedy(batch, ids);
+            for (int i = 0; i < 2; i++)
+            {
+                int host = Sampler.ArgMax(g.AsSpan(i * CheckVocab, CheckVocab));
+                if (ids[i] != host) throw new SelfTestFailure($"paged: argmax kernel picked {ids[i]}, the host's argmax of the same logits is {host}");
+            }
+            return (string.Create(CultureInfo.InvariantCulture,
+                $"{typeName}, blocks of {blockSize} shuffled in a pool of {poolBlocks}, {shared} shared prefix blocks: normalized RMS error against the CPU engine {prefill:E1} (prefill of {prompt}), {decode:E1} ({ownPrompt + 1} + {steps} x 2 tokens of 2 sequences), limit {limit:E0}; argmax ids exact; bad tables refused before any GPU work"),
+                (Math.Max(prefill, decode), "nrmse"));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    // Both runners must refuse `batch` with the same exception type T (exactly) and message.
+    static void ExpectRefused<T>(string what, ForwardBatch batch, LlamaCpuRunner cpu, LlamaCudaRunner gpu, bool greedyToo) where T : ArgumentException
+    {
+        var logits = new float[batch.OutputCount * CheckVocab];
+        var ids = new int[batch.OutputCount];
+        var expected = Refusal(() => cpu.Forward(batch, logits));
+        var attempts = new List<(string Call, ArgumentException? Error)> { ("Forward", Refusal(() => gpu.Forward(batch, logits))) };
+        if (greedyToo) attempts.Add(("ForwardGreedy", Refusal(() => gpu.ForwardGreedy(batch, ids))));
+        if (expected?.GetType() != typeof(T))
+            throw new SelfTestFailure($"paged: {what}: the CPU engine threw {expected?.GetType().Name ?? "nothing"}, expected {typeof(T).Name}");
+        foreach (var (call, error) in attempts)
+            if (error?.GetType() != typeof(T) || error.Message != expected.Message)
+                throw new SelfTestFailure($"paged: {what}: CUDA {call} threw {error?.GetType().Name ?? "nothing"} '{error?.Message}', the CPU engine {typeof(T).Name} '{expected.Message}'");
+    }
+
+    static ArgumentException? Refusal(Action call)
+    {
+        try
+        {
+            call();
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e;
+        }
+    }
+
+    static string CheckFolder()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"llcuda-selftest-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    // The check model (CheckShape, CheckVocab) in file type `typeName`, written into `dir`.
+    static string Synthesize(string dir, string typeName)
+    {
+        string path = Path.Combine(dir, $"synth-{typeName.ToLowerInvariant()}.gguf");
+        SyntheticModel.Write(path, new SyntheticModelOptions
+        {
+            Shape = CheckShape, Target = QuantizationTarget.Parse(typeName), VocabularySize = CheckVocab, Seed = 4242, Std = 0.02f,
+        });
+        return path;
     }
 
     // A copy of `file` with every tensor dequantized to F32 (same names, shapes and metadata).

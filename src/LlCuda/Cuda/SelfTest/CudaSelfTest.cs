@@ -42,6 +42,7 @@ public static partial class CudaSelfTest
         "driver", "nvrtc", "launch", "graph", "cublas", "bandwidth", "rmsnorm", "swiglu",
         .. MatVecKernels.SupportedTypes.Select(t => $"matvec-{t.ToString().ToLowerInvariant()}"),
         .. ModelTypes.Select(t => $"model-{t.ToLowerInvariant()}"),
+        PagedCheckName,
         "cleanup",
     ];
 
@@ -98,6 +99,7 @@ public static partial class CudaSelfTest
                 // Whole models last: they use every kernel above.
                 foreach (var type in options.Models ? ModelTypes : [])
                     Report(Check($"model-{type.ToLowerInvariant()}", () => CheckModel(context, type)));
+                if (options.Models) Report(Check(PagedCheckName, () => CheckPagedModel(context)));
             }
         }
         finally

@@ -8,17 +8,18 @@ namespace LlCuda.Models.Llama;
 /// <summary>
 /// The Llama forward pass on one NVIDIA GPU: weights uploaded once (DeviceWeights layouts),
 /// activations in fp32 with Q8_1 / fp32 / fp16 copies made by the kernel that produces them,
-/// F16 KV cache on the device. Per layer: residual + RMSNorm (+ Q8_1), one QKV projection,
-/// RoPE + KV write, split-K attention + combine (+ Q8_1), O projection, residual + RMSNorm,
-/// one gate/up projection, SwiGLU (+ Q8_1), down projection; the residual add of each block's
-/// output is folded into the next norm. A decode step of up to 8 tokens is captured once as a
+/// a paged F16 KV cache on the device (a pool of blocks addressed through each sequence's block
+/// table, <see cref="IPagedKvRunner"/>, laid out as <see cref="LlamaCpuRunner"/> does). Per
+/// layer: residual + RMSNorm (+ Q8_1), one QKV projection, RoPE + KV write, split-K attention +
+/// combine (+ Q8_1), O projection, residual + RMSNorm, one gate/up projection, SwiGLU (+ Q8_1),
+/// down projection; the residual add of each block's output is folded into the next norm. A decode step of up to 8 tokens is captured once as a
 /// CUDA graph (per token count and output kind) and replayed: the host copies the embedding
-/// rows, positions and sequence ids into pinned memory, launches the graph and reads back the
+/// rows, positions and block tables into pinned memory, launches the graph and reads back the
 /// logits or, for greedy sampling, the argmax ids. Prefill (more than 8 tokens) dequantizes
 /// each weight matrix to fp16 and multiplies on the tensor cores through cuBLAS.
 /// Not thread-safe: one caller at a time (the engine's scheduler).
 /// </summary>
-public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
+public sealed class LlamaCudaRunner : IPagedKvRunner, IGreedyRunner
 {
     /// <summary>Batches of more tokens than this run their projections as cuBLAS GEMMs.</summary>
     public const int GemmThreshold = 8;
@@ -40,7 +41,10 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
     readonly DeviceProjection _output;
     readonly DeviceBuffer _outputNorm;      // [dim] fp32
     readonly DeviceBuffer _ropeFreqs;       // [n_rot / 2] fp32
-    readonly DeviceBuffer _kCache, _vCache; // [layers, seqs, ctx, kv_dim] fp16
+    readonly DeviceBuffer _kCache, _vCache; // [layers, blocks, block_size, kv_dim] fp16
+    readonly int _blockSize, _blockCount;   // positions per KV block; blocks in the pool
+    readonly int _tableStride;              // ceil(ctx / block_size): a block table row as staged for the kernels
+    readonly int[][] _fixedTables;          // [seq] -> blocks of the fixed layout (empty when the pool is smaller)
     readonly int _dim, _qDim, _kvDim, _ffn, _headDim, _vocab, _chunks, _qkvRows, _maxCols;
     readonly Dictionary<(int Tokens, bool Greedy), CudaGraph> _graphs = [];
     readonly List<IDisposable> _owned = [];
@@ -51,7 +55,7 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
         DeviceProjection GateUp, DeviceProjection Down);
 
     /// <param name="file">An open model; the runner reads the token embeddings from its memory map.</param>
-    /// <param name="options">Context length and sequences (the KV cache is F16 on the GPU).</param>
+    /// <param name="options">Context length, sequences and KV blocks (the KV cache is F16 on the GPU).</param>
     /// <param name="deviceOrdinal">The GPU.</param>
     /// <param name="ownsFile">Dispose <paramref name="file"/> with the runner.</param>
     public LlamaCudaRunner(GgufFile file, RunnerOptions options, int deviceOrdinal = 0, bool ownsFile = false)
@@ -80,6 +84,15 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
         ContextLength = options.ResolveContextLength(_hp.ContextLength);
         MaxSequences = Math.Max(1, options.MaxSequences);
         _chunks = (ContextLength + ForwardKernels.AttentionChunk - 1) / ForwardKernels.AttentionChunk;
+        _blockCount = options.ResolveKvBlocks(ContextLength); // checks the block size and count
+        _blockSize = options.KvBlockSize;
+        _tableStride = options.BlocksPerSequence(ContextLength);
+        // The kernels compute cache rows (block * block_size + row) in 32-bit ints.
+        if ((long)_blockCount * _blockSize > int.MaxValue)
+            throw new NotSupportedException($"a KV cache of {_blockCount} blocks x {_blockSize} positions has more than 2^31 rows, which the CUDA kernels cannot address; use fewer KV blocks or a smaller --ctx");
+        int blocks = _blockCount, perSeq = _tableStride;
+        _fixedTables = Enumerable.Range(0, MaxSequences)
+            .Select(s => (long)(s + 1) * perSeq <= blocks ? Enumerable.Range(s * perSeq, perSeq).ToArray() : []).ToArray();
 
         _context = CudaContext.Open(deviceOrdinal);
         try
@@ -103,8 +116,8 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
             // One unused float when nothing rotates (a buffer cannot be empty).
             _ropeFreqs = Own(Upload(freqs.Length > 0 ? freqs : [0f], "RoPE frequencies"));
 
-            long cacheBytes = 2L * _layers.Length * MaxSequences * ContextLength * _kvDim;
-            _kCache = Own(DeviceBuffer.Allocate(_context, cacheBytes, $"KV cache (keys: {_layers.Length} layers x {MaxSequences} sequences x {ContextLength} positions)"));
+            long cacheBytes = 2L * _layers.Length * _blockCount * _blockSize * _kvDim;
+            _kCache = Own(DeviceBuffer.Allocate(_context, cacheBytes, $"KV cache (keys: {_layers.Length} layers x {_blockCount} blocks x {_blockSize} positions)"));
             _vCache = Own(DeviceBuffer.Allocate(_context, cacheBytes, "KV cache (values)"));
             _stream.Synchronize();
         }
@@ -120,6 +133,9 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
     public int MaxSequences { get; }
     public string BackendName => "CUDA";
     public ModelHyperparameters Hyperparameters => _hp;
+    public int KvBlockSize => _blockSize;
+    public int KvBlockCount => _blockCount;
+    public long KvBlockBytes => 2L * _layers.Length * _blockSize * _kvDim * 2;
     /// <summary>The GPU the model runs on.</summary>
     public CudaDevice Device => _context.Device;
 
@@ -202,11 +218,20 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
         if ((uint)sequence >= (uint)MaxSequences) throw new ArgumentOutOfRangeException(nameof(sequence), $"sequence {sequence} is past the {MaxSequences} sequences the KV cache holds");
     }
 
+    // The block table of a batch's sequence: its own, or the fixed layout's.
+    int[] TableOf(ForwardBatch batch, int seq)
+    {
+        var table = batch.BlocksOf(seq) ?? _fixedTables[seq];
+        if (table.Length == 0)
+            throw new ArgumentException($"sequence {seq} has no block table and the KV cache of {_blockCount} blocks is too small for the fixed layout; give block tables (ForwardBatch.SetBlocks)", nameof(batch));
+        return table;
+    }
+
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) return;
-        batch.Validate(logits.Length, _vocab, ContextLength, MaxSequences);
+        batch.Validate(logits.Length, _vocab, ContextLength, MaxSequences, _blockSize, _blockCount);
         int m = Run(batch, greedy: false);
         if (m == 0) return;
         var dest = logits[..(m * _vocab)];
@@ -218,7 +243,7 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) return;
-        batch.Validate(batch.OutputCount * _vocab, _vocab, ContextLength, MaxSequences);
+        batch.Validate(batch.OutputCount * _vocab, _vocab, ContextLength, MaxSequences, _blockSize, _blockCount);
         if (tokens.Length < batch.OutputCount)
             throw new ArgumentException($"tokens has {tokens.Length} slots, the batch has {batch.OutputCount} tokens that want logits", nameof(tokens));
         int m = Run(batch, greedy: true);
@@ -231,17 +256,26 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
     int Run(ForwardBatch batch, bool greedy)
     {
         int n = batch.Count, m = batch.OutputCount;
+        // A sequence without a table needs the fixed layout: refused before any GPU work.
+        for (int i = 0; i < n; i++) TableOf(batch, batch.SequenceIds[i]);
         var b = EnsureBuffers(n);
         var x = b.HostEmbeddings.AsSpan<float>();
+        // ints: positions [n], output rows [n], block tables [n, table_stride] (see Record).
         var ints = b.HostInts.AsSpan<int>();
-        int cap = b.Capacity, rows = 0, maxPos = 0;
+        int rows = 0, maxPos = 0;
         for (int i = 0; i < n; i++)
         {
             Dequantize.Row(_t.TokenEmbedding.Type, _file.GetTensorRows(_t.TokenEmbedding, batch.Tokens[i], 1), x.Slice(i * _dim, _dim));
             ints[i] = batch.Positions[i];
-            ints[cap + i] = batch.SequenceIds[i];
-            if (batch.WantLogits[i]) ints[2 * cap + rows++] = i;
+            if (batch.WantLogits[i]) ints[n + rows++] = i;
             maxPos = Math.Max(maxPos, batch.Positions[i]);
+            // The sequence's table, cut or padded to the stride (Validate checked that it covers
+            // the position; the kernels read no entry past it).
+            var table = TableOf(batch, batch.SequenceIds[i]);
+            var row = ints.Slice(2 * n + i * _tableStride, _tableStride);
+            int k = Math.Min(table.Length, _tableStride);
+            table.AsSpan(0, k).CopyTo(row);
+            row[k..].Clear();
         }
 
         bool graph = UseGraphs && n <= MaxGraphTokens && m == n;
@@ -264,17 +298,19 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
         return m;
     }
 
-    // Queues one forward pass over n tokens (inputs in pinned memory: embeddings, positions,
-    // sequence ids, output rows) with m output rows; everything in it may be captured.
+    // Queues one forward pass over n tokens (inputs in pinned memory: embeddings, and the ints:
+    // positions [n], output rows [n], block tables [n, table_stride]) with m output rows;
+    // everything in it may be captured. The copies' sizes and the ints' offsets depend on n
+    // only, so a graph (one per n) copies no more than its batch and reads each replay's tables.
     void Record(CudaStream s, int n, int m, int chunks, bool greedy)
     {
         var b = _buf!;
         bool gemm = n > GemmThreshold && _cublas is not null;
         if (gemm) EnsureScratch();
         b.X.CopyFromHost(b.HostEmbeddings, (long)n * _dim * 4, s);
-        b.Ints.CopyFromHost(b.HostInts, b.HostInts.ByteLength, s);
-        ulong pos = b.Ints.Address, seq = pos + 4UL * (ulong)b.Capacity, rowmap = seq + 4UL * (ulong)b.Capacity;
-        long layerCache = (long)MaxSequences * ContextLength * _kvDim * 2;
+        b.Ints.CopyFromHost(b.HostInts, 4L * n * (2 + _tableStride), s);
+        ulong pos = b.Ints.Address, rowmap = pos + 4UL * (ulong)n, tables = rowmap + 4UL * (ulong)n;
+        long layerCache = (long)_blockCount * _blockSize * _kvDim * 2;
         float scale = 1.0f / MathF.Sqrt(_headDim);
 
         for (int li = 0; li < _layers.Length; li++)
@@ -286,9 +322,9 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
             ulong kc = _kCache.Address + (ulong)(li * layerCache), vc = _vCache.Address + (ulong)(li * layerCache);
             int pairs = _qkvRows / 2;
             _k.RopeKv.Launch(s, new Dim3((uint)((pairs + 127) / 128), (uint)n, 1), 128u, 0,
-                b.Qkv, _qkvRows, pos, seq, _ropeFreqs, _hp.RopeDimensionCount / 2, kc, vc, _qDim, _kvDim, _headDim, ContextLength);
+                b.Qkv, _qkvRows, pos, tables, _tableStride, _blockSize, _ropeFreqs, _hp.RopeDimensionCount / 2, kc, vc, _qDim, _kvDim, _headDim);
             _k.AttentionPartial.Launch(s, new Dim3((uint)(n * _hp.HeadCount), (uint)chunks, 1), 128u, 0,
-                b.Qkv, _qkvRows, pos, seq, kc, vc, b.PartO, b.PartMl, _hp.HeadCount, _hp.GqaRatio, _headDim, _kvDim, ContextLength, chunks, scale);
+                b.Qkv, _qkvRows, pos, tables, _tableStride, _blockSize, kc, vc, b.PartO, b.PartMl, _hp.HeadCount, _hp.GqaRatio, _headDim, _kvDim, chunks, scale);
             var (aq, ads, af, ah) = Forms(l.O, gemm);
             _k.AttentionCombine.Launch(s, (uint)n, 256u, 0, b.PartO, b.PartMl, pos, af, ah, aq, ads, _hp.HeadCount, _headDim, chunks);
             Project(s, l.O, b.AttnOut.Address, n, _dim, gemm);
@@ -352,7 +388,7 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
         _buf = null;
         int cap = Math.Max(n, MaxGraphTokens);
         if (cap > MaxGraphTokens) cap = Math.Max(cap, Math.Min(TextGenerator.PrefillChunk, ContextLength));
-        _buf = new Buffers(_context, cap, _dim, _maxCols, _qkvRows, _ffn, _hp.HeadCount, _chunks, _headDim, _vocab);
+        _buf = new Buffers(_context, cap, _dim, _maxCols, _qkvRows, _ffn, _hp.HeadCount, _chunks, _headDim, _vocab, _tableStride);
         return _buf;
     }
 
@@ -361,7 +397,7 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
     {
         readonly List<IDisposable> _all = [];
 
-        public Buffers(CudaContext c, int cap, int dim, int maxCols, int qkvRows, int ffn, int heads, int chunks, int headDim, int vocab)
+        public Buffers(CudaContext c, int cap, int dim, int maxCols, int qkvRows, int ffn, int heads, int chunks, int headDim, int vocab, int tableStride)
         {
             Capacity = cap;
             PinnedLogitRows = Math.Min(cap, MaxGraphTokens);
@@ -380,9 +416,11 @@ public sealed class LlamaCudaRunner : IModelRunner, IGreedyRunner
                 PartMl = D(c, (long)cap * heads * chunks * 8, "attention partial maxima and sums"); // [cap * heads, chunks] float2
                 Logits = D(c, cap * (long)vocab * 4, "logits");                      // [cap, vocab] fp32
                 Ids = D(c, cap * 4L, "sampled ids");                                 // [cap] int32
-                Ints = D(c, 3L * cap * 4, "positions, sequence ids, output rows");   // [3, cap] int32
+                // Positions [n], output rows [n], block tables [n, table_stride] int32, packed for the batch's n.
+                long ints = (2L + tableStride) * cap * 4;
+                Ints = D(c, ints, "positions, output rows, block tables");
                 HostEmbeddings = P(c, cap * (long)dim * 4);
-                HostInts = P(c, 3L * cap * 4);
+                HostInts = P(c, ints);
                 HostIds = P(c, cap * 4L);
                 HostLogits = P(c, PinnedLogitRows * (long)vocab * 4);
             }

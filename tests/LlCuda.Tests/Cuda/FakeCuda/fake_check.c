@@ -158,21 +158,36 @@ static void check_swiglu(void)
     CHECK(fabs(xf[N * FFN - 1]) < 100 && xf[N * FFN - 1] != -7, "swiglu: a covering grid writes the last value");
 }
 
+// A shuffled order of blocks 0..n-1 (Fisher-Yates on rnd), so tables are not contiguous.
+static void shuffle(int *blocks, int n)
+{
+    for (int i = 0; i < n; i++) blocks[i] = i;
+    for (int i = n - 1; i > 0; i--)
+    {
+        int j = (int)((rnd() + 1) / 2 * (i + 1)), tmp = blocks[i];
+        if (j > i) j = i;
+        blocks[i] = blocks[j];
+        blocks[j] = tmp;
+    }
+}
+
 static void check_rope(void)
 {
-    enum { N = 2, HEADS = 4, KV = 2, HD = 8, QD = HEADS * HD, KVD = KV * HD, LD = QD + 2 * KVD, CTX = 16, SEQS = 2, ROT_HALF = 3 };
+    enum { N = 2, HEADS = 4, KV = 2, HD = 8, QD = HEADS * HD, KVD = KV * HD, LD = QD + 2 * KVD, BS = 4, STRIDE = 4, BLOCKS = 8, ROT_HALF = 3 };
     float qkv[N * LD], orig[N * LD], freqs[ROT_HALF];
-    static uint16_t kc[SEQS * CTX * KVD], vc[SEQS * CTX * KVD];
-    int pos[N] = { 5, 0 }, seq[N] = { 1, 0 };
+    static uint16_t kc[BLOCKS * BS * KVD], vc[BLOCKS * BS * KVD];
+    // Token 0 at position 5 is in its table's block 1 (physical block 2, row 1): cache row 9;
+    // token 1 at position 0 in physical block 3, row 0: cache row 12.
+    int pos[N] = { 5, 0 }, tables[N * STRIDE] = { 6, 2, 7, 0, 3, 5, 1, 4 }, rows[N] = { 9, 12 };
     for (int i = 0; i < N * LD; i++) qkv[i] = orig[i] = rnd();
     for (int i = 0; i < ROT_HALF; i++) freqs[i] = powf(10000.0f, -2.0f * i / (2 * ROT_HALF));
-    for (int i = 0; i < SEQS * CTX * KVD; i++) kc[i] = vc[i] = 0x1234;
-    uint64_t a[] = { P(qkv), LD, P(pos), P(seq), P(freqs), ROT_HALF, P(kc), P(vc), QD, KVD, HD, CTX };
+    for (int i = 0; i < BLOCKS * BS * KVD; i++) kc[i] = vc[i] = 0x1234;
+    uint64_t a[] = { P(qkv), LD, P(pos), P(tables), STRIDE, BS, P(freqs), ROT_HALF, P(kc), P(vc), QD, KVD, HD };
     int pairs = LD / 2;
-    CHECK(launch(kernel("rope_kv"), (pairs + 127) / 128, N, 128, NULL, a, 12) == 0, "rope_kv launch");
+    CHECK(launch(kernel("rope_kv"), (pairs + 127) / 128, N, 128, NULL, a, 13) == 0, "rope_kv launch");
     for (int t = 0; t < N; t++)
     {
-        size_t at = ((size_t)seq[t] * CTX + pos[t]) * KVD;
+        size_t at = (size_t)rows[t] * KVD;
         for (int e = 0; e < QD + KVD; e += 2)
         {
             int i = (e % HD) / 2;
@@ -187,44 +202,57 @@ static void check_rope(void)
             else
             {
                 int k = e - QD;
-                CHECK(fabs(half_to_float(kc[at + k]) - r0) < 1e-3 && fabs(half_to_float(kc[at + k + 1]) - r1) < 1e-3, "rope: key pair %d of token %d in the cache", k / 2, t);
+                CHECK(fabs(half_to_float(kc[at + k]) - r0) < 1e-3 && fabs(half_to_float(kc[at + k + 1]) - r1) < 1e-3, "rope: key pair %d of token %d in cache row %d", k / 2, t, rows[t]);
                 CHECK(qkv[t * LD + e] == orig[t * LD + e], "rope: k in qkv is left unrotated");
             }
         }
-        for (int k = 0; k < KVD; k++) CHECK(vc[at + k] == float_to_half(orig[t * LD + QD + KVD + k]), "rope: value %d of token %d copied to the cache", k, t);
+        for (int k = 0; k < KVD; k++) CHECK(vc[at + k] == float_to_half(orig[t * LD + QD + KVD + k]), "rope: value %d of token %d copied to cache row %d", k, t, rows[t]);
     }
     int written = 0;
-    for (int i = 0; i < SEQS * CTX * KVD; i++) written += kc[i] != 0x1234;
-    CHECK(written <= N * KVD, "rope: only the tokens' (seq, pos) slots of the cache are written (%d values changed)", written);
+    for (int i = 0; i < BLOCKS * BS * KVD; i++) written += kc[i] != 0x1234 || vc[i] != 0x1234;
+    CHECK(written <= N * KVD, "rope: only the tokens' cache rows are written (%d values changed)", written);
 }
 
+// Three tokens over a pool of shuffled blocks of 24 positions (not a divisor of the 256-position
+// chunk, so blocks straddle chunks): token 0 at position 300 (two chunks), token 1 at position
+// 10 (one chunk: its second slot is never written, and the combine must not read it), token 2
+// at position 280 whose table starts with token 0's first 11 blocks (a shared prefix of 264
+// positions, across the chunk boundary) and continues with blocks of its own.
 static void check_attention(void)
 {
-    enum { N = 2, HEADS = 4, KV = 2, GROUP = 2, HD = 16, QD = HEADS * HD, KVD = KV * HD, CTX = 512, SEQS = 2, CHUNKS = 2, LDQ = QD + 2 * KVD };
-    static uint16_t kc[SEQS * CTX * KVD], vc[SEQS * CTX * KVD];
+    enum { N = 3, HEADS = 4, KV = 2, GROUP = 2, HD = 16, QD = HEADS * HD, KVD = KV * HD, BS = 24, CTX = 512,
+           STRIDE = (CTX + BS - 1) / BS, BLOCKS = 2 * STRIDE, CHUNKS = 2, LDQ = QD + 2 * KVD, SHARED = 11 };
+    static uint16_t kc[BLOCKS * BS * KVD], vc[BLOCKS * BS * KVD];
     static float q[N * LDQ], part_o[N * HEADS * CHUNKS * HD], part_ml[N * HEADS * CHUNKS * 2], out[N * QD], ds[N * QD / 32 * 2];
     static signed char q8[N * QD];
     static uint16_t outh[N * QD];
-    int pos[N] = { 300, 10 }, seq[N] = { 0, 1 };
-    for (int i = 0; i < SEQS * CTX * KVD; i++) { kc[i] = float_to_half(2 * rnd()); vc[i] = float_to_half(rnd()); }
+    int pos[N] = { 300, 10, 280 }, perm[BLOCKS], tables[N * STRIDE];
+    shuffle(perm, BLOCKS);
+    for (int i = 0; i < STRIDE; i++)
+    {
+        tables[i] = perm[i];
+        tables[STRIDE + i] = perm[BLOCKS - 1 - i];
+        tables[2 * STRIDE + i] = i < SHARED ? perm[i] : perm[STRIDE + i];
+    }
+    for (int i = 0; i < BLOCKS * BS * KVD; i++) { kc[i] = float_to_half(2 * rnd()); vc[i] = float_to_half(rnd()); }
     for (int i = 0; i < N * LDQ; i++) q[i] = rnd();
-    // Token 1 needs one chunk: its second slot is never written, and the combine must not read it.
     for (int i = 0; i < N * HEADS * CHUNKS * HD; i++) part_o[i] = NAN;
     for (int i = 0; i < N * HEADS * CHUNKS * 2; i++) part_ml[i] = NAN;
     float scale = 1.0f / sqrtf(HD);
-    uint64_t pa[] = { P(q), LDQ, P(pos), P(seq), P(kc), P(vc), P(part_o), P(part_ml), HEADS, GROUP, HD, KVD, CTX, CHUNKS, F(scale) };
-    CHECK(launch(kernel("attention_partial"), N * HEADS, CHUNKS, 128, NULL, pa, 15) == 0, "attention_partial launch");
+    uint64_t pa[] = { P(q), LDQ, P(pos), P(tables), STRIDE, BS, P(kc), P(vc), P(part_o), P(part_ml), HEADS, GROUP, HD, KVD, CHUNKS, F(scale) };
+    CHECK(launch(kernel("attention_partial"), N * HEADS, CHUNKS, 128, NULL, pa, 16) == 0, "attention_partial launch");
     uint64_t ca[] = { P(part_o), P(part_ml), P(pos), P(out), P(outh), P(q8), P(ds), HEADS, HD, CHUNKS };
     CHECK(launch(kernel("attention_combine"), N, 1, 256, NULL, ca, 10) == 0, "attention_combine launch");
     for (int t = 0; t < N; t++)
         for (int h = 0; h < HEADS; h++)
         {
             double s[CTX], m = -INFINITY, l = 0;
-            const uint16_t *k = kc + (size_t)seq[t] * CTX * KVD + (h / GROUP) * HD, *v = vc + (size_t)seq[t] * CTX * KVD + (h / GROUP) * HD;
+            size_t row[CTX];
+            for (int j = 0; j <= pos[t]; j++) row[j] = ((size_t)tables[t * STRIDE + j / BS] * BS + j % BS) * KVD + (h / GROUP) * HD;
             for (int j = 0; j <= pos[t]; j++)
             {
                 s[j] = 0;
-                for (int d = 0; d < HD; d++) s[j] += (double)q[t * LDQ + h * HD + d] * half_to_float(k[j * KVD + d]);
+                for (int d = 0; d < HD; d++) s[j] += (double)q[t * LDQ + h * HD + d] * half_to_float(kc[row[j] + d]);
                 s[j] /= sqrt(HD);
                 if (s[j] > m) m = s[j];
             }
@@ -232,7 +260,7 @@ static void check_attention(void)
             for (int d = 0; d < HD; d++)
             {
                 double o = 0;
-                for (int j = 0; j <= pos[t]; j++) o += exp(s[j] - m) * half_to_float(v[j * KVD + d]);
+                for (int j = 0; j <= pos[t]; j++) o += exp(s[j] - m) * half_to_float(vc[row[j] + d]);
                 o /= l;
                 size_t at = (size_t)t * QD + h * HD + d;
                 CHECK(fabs(out[at] - o) < 1e-5, "attention: token %d head %d dim %d = %g, expected %g", t, h, d, out[at], o);

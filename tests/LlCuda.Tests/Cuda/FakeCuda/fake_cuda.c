@@ -7,7 +7,9 @@
 // fake_forward.c. Not NVIDIA code: written for these tests from the documented C signatures.
 //
 // Environment: FAKE_CUDA_FREE_MIB (default 600) sets the free memory reported;
-// FAKE_CUDA_FAIL_LAUNCH=1 makes every launch fail with CUDA_ERROR_ILLEGAL_ADDRESS (700).
+// FAKE_CUDA_FAIL_LAUNCH=1 makes every launch fail with CUDA_ERROR_ILLEGAL_ADDRESS (700);
+// FAKE_CUDA_TRACE_CAPTURE=1 prints "fake-cuda: captured HtoD N bytes" to stderr for each
+// host-to-device copy a graph capture records (what every replay of it will copy).
 // At exit it prints "fake-cuda: N ... leaked" to stderr for anything not released.
 
 #include <stdint.h>
@@ -180,6 +182,7 @@ static CUresult copy(int kind, void *dst, const void *src, size_t n, void *s)
         // Pageable host memory cannot be captured (the real driver fails the capture too).
         if ((kind == NODE_HTOD && !is_pinned(src, n)) || (kind == NODE_DTOH && !is_pinned(dst, n))) return 900;
         Node node = { .kind = kind, .dst = dst, .src = src, .n = n };
+        if (kind == NODE_HTOD && getenv("FAKE_CUDA_TRACE_CAPTURE")) fprintf(stderr, "fake-cuda: captured HtoD %zu bytes\n", n);
         return record(s, node);
     }
     memmove(dst, src, n);

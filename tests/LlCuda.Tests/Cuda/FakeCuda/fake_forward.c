@@ -87,23 +87,28 @@ static void swiglu_q8_1(unsigned grid, unsigned block, const uint64_t *a)
     }
 }
 
-// rope_kv(qkv, ldqkv, pos, seq, freqs, rot_half, kc, vc, q_dim, kv_dim, head_dim, ctx);
-// grid (ceil(pairs / 128), n), 128 threads: thread p of token blockIdx.y takes pair p.
+// The cache row of position p through a token's block table row (rope_kv.cu, attention.cu).
+static size_t cache_row(const int *table, int block_size, int p) { return (size_t)table[p / block_size] * block_size + p % block_size; }
+
+// rope_kv(qkv, ldqkv, pos, tables, table_stride, block_size, freqs, rot_half, kc, vc, q_dim,
+// kv_dim, head_dim); grid (ceil(pairs / 128), n), 128 threads: thread p of token blockIdx.y
+// takes pair p; token t's key and value go to the cache row its table row gives for pos[t].
 static void rope_kv(unsigned grid, unsigned block, const uint64_t *a)
 {
     float *qkv = ptr(a[0]);
     int ldqkv = arg_int(a[1]);
-    const int *pos = ptr(a[2]), *seq = ptr(a[3]);
-    const float *freqs = ptr(a[4]);
-    int rot_half = arg_int(a[5]);
-    uint16_t *kc = ptr(a[6]), *vc = ptr(a[7]);
-    int q_dim = arg_int(a[8]), kv_dim = arg_int(a[9]), head_dim = arg_int(a[10]), ctx = arg_int(a[11]);
+    const int *pos = ptr(a[2]), *tables = ptr(a[3]);
+    int table_stride = arg_int(a[4]), block_size = arg_int(a[5]);
+    const float *freqs = ptr(a[6]);
+    int rot_half = arg_int(a[7]);
+    uint16_t *kc = ptr(a[8]), *vc = ptr(a[9]);
+    int q_dim = arg_int(a[10]), kv_dim = arg_int(a[11]), head_dim = arg_int(a[12]);
     int qp = q_dim / 2, kp = kv_dim / 2;
     long threads = (long)grid * block, pairs = qp + 2L * kp;
     for (unsigned t = 0; t < fake_grid_dim.y; t++)
     {
         float *row = qkv + (size_t)t * ldqkv;
-        size_t cache_at = ((size_t)seq[t] * ctx + pos[t]) * kv_dim;
+        size_t cache_at = cache_row(tables + (size_t)t * table_stride, block_size, pos[t]) * kv_dim;
         for (long p = 0; p < threads && p < pairs; p++)
         {
             if (p >= qp + kp)
@@ -133,20 +138,23 @@ static void rope_kv(unsigned grid, unsigned block, const uint64_t *a)
     }
 }
 
-// attention_partial(q, ldq, pos, seq, kc, vc, part_o, part_ml, n_head, group, head_dim, kv_dim,
-// ctx, chunks, scale); grid (n * n_head, chunks), 128 threads. As the kernel, the slot of chunk
-// c of (token, head) bh is bh * gridDim.y + c: the chunks argument is not read.
+// attention_partial(q, ldq, pos, tables, table_stride, block_size, kc, vc, part_o, part_ml,
+// n_head, group, head_dim, kv_dim, chunks, scale); grid (n * n_head, chunks), 128 threads.
+// Position p of token t is read from the cache row its table row gives. As the kernel, the slot
+// of chunk c of (token, head) bh is bh * gridDim.y + c: the chunks argument is not read.
 static void attention_partial(unsigned grid, unsigned block, const uint64_t *a)
 {
     (void)block;
     const float *q = ptr(a[0]);
     int ldq = arg_int(a[1]);
-    const int *pos = ptr(a[2]), *seq = ptr(a[3]);
-    const uint16_t *kc = ptr(a[4]), *vc = ptr(a[5]);
-    float *part_o = ptr(a[6]), *part_ml = ptr(a[7]);
-    int n_head = arg_int(a[8]), group = arg_int(a[9]), head_dim = arg_int(a[10]), kv_dim = arg_int(a[11]), ctx = arg_int(a[12]);
-    float scale = arg_float(a[14]);
+    const int *pos = ptr(a[2]), *tables = ptr(a[3]);
+    int table_stride = arg_int(a[4]), block_size = arg_int(a[5]);
+    const uint16_t *kc = ptr(a[6]), *vc = ptr(a[7]);
+    float *part_o = ptr(a[8]), *part_ml = ptr(a[9]);
+    int n_head = arg_int(a[10]), group = arg_int(a[11]), head_dim = arg_int(a[12]), kv_dim = arg_int(a[13]);
+    float scale = arg_float(a[15]);
     float qs[256], sc[ATTN_CHUNK];
+    size_t rows[ATTN_CHUNK];
     for (unsigned bh = 0; bh < grid; bh++)
         for (unsigned c = 0; c < fake_grid_dim.y; c++)
         {
@@ -155,11 +163,12 @@ static void attention_partial(unsigned grid, unsigned block, const uint64_t *a)
             if (start >= len) continue;
             int count = len - start < ATTN_CHUNK ? len - start : ATTN_CHUNK;
             for (int d = 0; d < head_dim; d++) qs[d] = q[(size_t)t * ldq + h * head_dim + d] * scale;
-            size_t base = (size_t)seq[t] * ctx * kv_dim + (size_t)(h / group) * head_dim;
+            for (int j = 0; j < count; j++) rows[j] = cache_row(tables + (size_t)t * table_stride, block_size, start + j);
+            size_t base = (size_t)(h / group) * head_dim;
             float m = -INFINITY;
             for (int j = 0; j < count; j++)
             {
-                const uint16_t *kr = kc + base + (size_t)(start + j) * kv_dim;
+                const uint16_t *kr = kc + base + rows[j] * kv_dim;
                 float s = 0;
                 for (int d = 0; d < head_dim; d += 2) s += qs[d] * half_to_float(kr[d]) + qs[d + 1] * half_to_float(kr[d + 1]);
                 sc[j] = s;
@@ -170,9 +179,9 @@ static void attention_partial(unsigned grid, unsigned block, const uint64_t *a)
             size_t out = (size_t)bh * fake_grid_dim.y + c;
             for (int d = 0; d < head_dim; d++)
             {
-                const uint16_t *vr = vc + base + (size_t)start * kv_dim + d;
+                const uint16_t *vr = vc + base + d;
                 float acc = 0;
-                for (int j = 0; j < count; j++) acc += sc[j] * half_to_float(vr[(size_t)j * kv_dim]);
+                for (int j = 0; j < count; j++) acc += sc[j] * half_to_float(vr[rows[j] * kv_dim]);
                 part_o[out * head_dim + d] = acc;
             }
             part_ml[2 * out] = m;
@@ -243,8 +252,8 @@ static void argmax(unsigned grid, unsigned block, const uint64_t *a)
 static const FakeKernel kernels[] = {
     { "rmsnorm_q8_1", rmsnorm_q8_1, 10, 256 },
     { "swiglu_q8_1", swiglu_q8_1, 7, 128 },
-    { "rope_kv", rope_kv, 12, 128 },
-    { "attention_partial", attention_partial, 15, 128 },
+    { "rope_kv", rope_kv, 13, 128 },
+    { "attention_partial", attention_partial, 16, 128 },
     { "attention_combine", attention_combine, 10, 256 },
     { "argmax", argmax, 3, 1024 },
 };

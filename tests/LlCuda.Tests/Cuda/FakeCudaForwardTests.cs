@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using LlCuda.Engine;
+using LlCuda.Models.Llama;
 using LlCuda.Tests.Models;
 using LlCuda.Tests.Support;
 
@@ -17,9 +18,12 @@ public class FakeCudaForwardTests(FakeCudaLibraries fake) : IClassFixture<FakeCu
     // First 40 greedy tokens of stories260K from BOS (../shared/models/README.md; InferCommandTests).
     const string KnownText = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
 
-    // LlamaCudaRunner replays batches of up to 8 tokens as CUDA graphs and runs longer ones as
+    // LlamaCudaRunner replays batches of up to 64 tokens as CUDA graphs and runs longer ones as
     // cuBLAS GEMMs (MaxGraphTokens, GemmThreshold).
-    const int GraphTokens = 8;
+    const int GraphTokens = LlamaCudaRunner.MaxGraphTokens;
+    const string LongPrompt = "Once upon a time there was a little girl who loved to play in the park. Every day she went to the park with her mother "
+        + "and her little brother, and they played on the swings and ran on the grass until the sun went down and the birds flew home to their "
+        + "nests in the tall trees by the river where the old man fished all day long.";
 
     static void AssertNothingLeaked(CliResult r) =>
         Assert.False(r.Stderr.Contains("leaked", StringComparison.Ordinal), $"the fake reported leaks: {r.Stderr}");
@@ -97,7 +101,7 @@ public class FakeCudaForwardTests(FakeCudaLibraries fake) : IClassFixture<FakeCu
     public void Logits_SyntheticQ4_0LongPrompt_GemmPrefillMatchesCpuWithin2e2()
     {
         using var dir = new ScratchDirectory();
-        AssertCudaMatchesCpu(SynthQ4_0(dir), "Once upon a time there was a little girl who loved to play in the park", 2e-2, n => n > GraphTokens);
+        AssertCudaMatchesCpu(SynthQ4_0(dir), LongPrompt, 2e-2, n => n > GraphTokens);
     }
 
     [FakeCudaFact]

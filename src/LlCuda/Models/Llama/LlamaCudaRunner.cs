@@ -12,20 +12,26 @@ namespace LlCuda.Models.Llama;
 /// table, <see cref="IPagedKvRunner"/>, laid out as <see cref="LlamaCpuRunner"/> does). Per
 /// layer: residual + RMSNorm (+ Q8_1), one QKV projection, RoPE + KV write, split-K attention +
 /// combine (+ Q8_1), O projection, residual + RMSNorm, one gate/up projection, SwiGLU (+ Q8_1),
-/// down projection; the residual add of each block's output is folded into the next norm. A decode step of up to 8 tokens is captured once as a
-/// CUDA graph (per token count and output kind) and replayed: the host copies the embedding
+/// down projection; the residual add of each block's output is folded into the next norm. A decode step of up to
+/// MaxGraphTokens tokens (one per sequence of a continuous batch) is captured once as a CUDA graph (per token count and output kind) and replayed: the host copies the embedding
 /// rows, positions and block tables into pinned memory, launches the graph and reads back the
-/// logits or, for greedy sampling, the argmax ids. Prefill (more than 8 tokens) dequantizes
+/// logits or, for greedy sampling, the argmax ids. Prefill (more than GemmThreshold tokens) dequantizes
 /// each weight matrix to fp16 and multiplies on the tensor cores through cuBLAS.
 /// Not thread-safe: one caller at a time (the engine's scheduler).
 /// </summary>
 public sealed class LlamaCudaRunner : IPagedKvRunner, IGreedyRunner
 {
-    /// <summary>Batches of more tokens than this run their projections as cuBLAS GEMMs.</summary>
-    public const int GemmThreshold = 8;
+    /// <summary>
+    /// Batches of more tokens than this run their projections as cuBLAS GEMMs. Below it the
+    /// matvec kernels stream the weights once per 8 tokens: for n tokens n / 8 passes over the
+    /// weights, against the GEMM path's dequantization (read the weights, write 2 bytes per
+    /// weight) and GEMM (read those again), about 8 weight passes for Q4 types: the two meet
+    /// near 64, so batched decode up to 64 sequences stays on the matvec kernels and graphs.
+    /// </summary>
+    public const int GemmThreshold = 64;
 
     /// <summary>Largest batch captured as a CUDA graph (decode).</summary>
-    public const int MaxGraphTokens = 8;
+    public const int MaxGraphTokens = 64;
 
     readonly GgufFile _file;
     readonly bool _ownsFile;

@@ -8,8 +8,10 @@
 #   STAGES="selftest stories tiny memcheck" scripts/device/cuda-bench.sh   # on the GPU host
 #   (or: scripts/device/prepare.sh --snapshot, carry artifacts/gpu, LLCUDA_ARTIFACTS=artifacts/gpu)
 #
-# Stages (default: all but 7b and ncu): selftest, stories, tiny (TinyLlama Q4_0/Q4_K_M/F16),
-# 7b (Llama-2-7B Q4_0/Q4_K_M/F16), memcheck, ncu (per-kernel times of TinyLlama decode steps).
+# Stages (default: all but 7b, parallel and ncu): selftest, stories, tiny (TinyLlama
+# Q4_0/Q4_K_M/F16), 7b (Llama-2-7B, SEVEN_B_TYPES, default "q4_0 q4_k_m f16"), parallel
+# (bench --parallel through the serving engine), memcheck, ncu (per-kernel times of TinyLlama
+# decode steps).
 # Logs and JSON under $OUT (else artifacts/cuda-bench). Models are synthesized on the GPU
 # host's disk (weights need not travel); REPS sets bench repetitions (default 3).
 set -uo pipefail
@@ -54,7 +56,9 @@ fi
 wanted=()
 has tiny && wanted+=("tl-q4_0 tinyllama-1.1b q4_0" "tl-q4_k_m tinyllama-1.1b q4_k_m" "tl-f16 tinyllama-1.1b f16")
 has memcheck && ! has tiny && wanted+=("tl-q4_k_m tinyllama-1.1b q4_k_m")
-has 7b && wanted+=("l7-q4_0 llama2-7b q4_0" "l7-q4_k_m llama2-7b q4_k_m" "l7-f16 llama2-7b f16")
+seven="${SEVEN_B_TYPES:-q4_0 q4_k_m f16}"
+if has 7b; then for t in $seven; do wanted+=("l7-${t} llama2-7b ${t}"); done; fi
+has parallel && ! has tiny && wanted=("tl-q4_0 tinyllama-1.1b q4_0" "${wanted[@]}")
 ( for w in "${wanted[@]}"; do
     set -- $w
     [ -f "$models/$1.gguf" ] || "$bin" model synth --preset "$2" --vocab-from "$travel/ggml-vocab-llama-spm.gguf" --type "$3" -t 12 -o "$models/$1.gguf" >"$logs/synth-$1.log" 2>&1
@@ -83,9 +87,17 @@ if has tiny; then
   bench tl-f16 tinyllama-1.1b f16
 fi
 if has 7b; then
-  bench l7-q4_0 llama2-7b q4_0
-  bench l7-q4_k_m llama2-7b q4_k_m
-  bench l7-f16 llama2-7b f16
+  for t in $seven; do bench "l7-$t" llama2-7b "$t"; done
+fi
+
+# Continuous batching (issue 5): aggregate decode t/s of B sequences through the serving
+# engine (bench --parallel, llama-batched-bench's S_TG), TinyLlama Q4_0 and, with 7b, 7B Q4_0.
+if has parallel; then
+  for name in tl-q4_0 $(has 7b && [[ " $seven " == *" q4_0 "* ]] && echo l7-q4_0); do
+    m=$(synth "$name")
+    "$bin" bench -m "$m" -p 128 -n 128 -r 1 --parallel "${PARALLEL:-1,4,8,16,32,64}" --device cuda --json >"$logs/parallel-$name.json" 2>"$logs/parallel-$name.err"
+    note "parallel $name: $(grep -o '"test":"[^"]*","tps_mean":[0-9.]*' "$logs/parallel-$name.json" | sed 's/"test":"//; s/","tps_mean":/ /' | tr '\n' ';') $(tail -c 200 "$logs/parallel-$name.err" | tr '\n' ' ')"
+  done
 fi
 
 if has memcheck; then

@@ -15,6 +15,7 @@ public static class LlCudaCli
         model.Subcommands.Add(ModelSynthCommand.Create(console));
         root.Subcommands.Add(model);
         root.Subcommands.Add(InferCommand.Create(console));
+        root.Subcommands.Add(BatchCommand.Create(console));
         root.Subcommands.Add(LogitsCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));
         root.Subcommands.Add(QuantizeCommand.Create(console));

@@ -8,6 +8,11 @@ public static class ExitCodes
     public const int Failure = 1;
     /// <summary>Bad command line: unknown option, missing or invalid value.</summary>
     public const int Usage = 2;
+    /// <summary>
+    /// A command over many items (batch) finished, but some items were bad or failed; the rest
+    /// succeeded and its summary says how many of each.
+    /// </summary>
+    public const int PartialFailure = 3;
     /// <summary>The input data is malformed (a corrupt GGUF file, an invalid token id).</summary>
     public const int DataError = 65;
     /// <summary>An input file does not exist or cannot be read.</summary>

@@ -52,9 +52,6 @@ internal static class BatchCommand
             int n = r.GetValue(concurrency);
             if (n < 1) throw new UsageException($"--concurrency {n} is out of range: expected 1 or more requests in flight");
             var samplingOptions = sampling.Read(r);
-            // InferRequest has no penalty window: the engine always looks back over the default.
-            if (samplingOptions.PenaltyWindow != new SamplingOptions().PenaltyWindow)
-                throw new UsageException($"--repeat-last-n is not supported by batch: the serving engine's penalties always look back over the last {new SamplingOptions().PenaltyWindow} tokens; leave it out");
             var defaults = new InferRequest
             {
                 MaxTokens = r.GetValue(count),
@@ -65,6 +62,7 @@ internal static class BatchCommand
                 RepeatPenalty = samplingOptions.RepeatPenalty,
                 FrequencyPenalty = samplingOptions.FrequencyPenalty,
                 PresencePenalty = samplingOptions.PresencePenalty,
+                PenaltyWindow = samplingOptions.PenaltyWindow,
                 Seed = samplingOptions.Seed,
                 Stop = r.GetValue(stop) ?? [],
                 ParseSpecial = r.GetValue(special),

@@ -36,8 +36,14 @@ public static unsafe class CpuMatMul
     /// <param name="scratch">Reusable buffers for the quantized activations.</param>
     /// <param name="pool">Threads to split the rows over.</param>
     /// <exception cref="ArgumentException">x or y too short, or n negative.</exception>
-    public static void MatMul(in WeightMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, MatMulScratch scratch, CpuThreadPool pool) =>
-        MatMul(w, x, n, y, scratch, pool, DefaultPath);
+    public static void MatMul(in WeightMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, MatMulScratch scratch, CpuThreadPool pool)
+    {
+        CheckGroup(w, w, x, n, y, nameof(y));
+        WeightMatrix copy = w;
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+            Group(&copy, &yp, 1, xp, n, scratch, pool, DefaultPath, InterleavedMinTokens, PackedUnpackMinTokens);
+    }
 
     /// <summary>
     /// <see cref="MatMul(in WeightMatrix, ReadOnlySpan{float}, int, Span{float}, MatMulScratch, CpuThreadPool)"/>
@@ -77,7 +83,7 @@ public static unsafe class CpuMatMul
         fixed (float* p1 = y1)
         {
             var ys = stackalloc float*[2] { p0, p1 };
-            Group(ws, ys, 2, xp, n, scratch, pool, DefaultPath, InterleavedMinTokens);
+            Group(ws, ys, 2, xp, n, scratch, pool, DefaultPath, InterleavedMinTokens, PackedUnpackMinTokens);
         }
     }
 
@@ -98,12 +104,12 @@ public static unsafe class CpuMatMul
         fixed (float* p2 = y2)
         {
             var ys = stackalloc float*[3] { p0, p1, p2 };
-            Group(ws, ys, 3, xp, n, scratch, pool, DefaultPath, InterleavedMinTokens);
+            Group(ws, ys, 3, xp, n, scratch, pool, DefaultPath, InterleavedMinTokens, PackedUnpackMinTokens);
         }
     }
 
     /// <summary>MatMul on a forced kernel path (tests and benchmarks).</summary>
-    /// <param name="interleavedMinTokens">Token count from which row-interleaved kernels run (int.MaxValue: never; tests).</param>
+    /// <param name="interleavedMinTokens">Token count from which row-interleaved kernels run, for repacked tiles too (int.MaxValue: never; tests).</param>
     internal static void MatMul(in WeightMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, MatMulScratch scratch,
         CpuThreadPool pool, KernelPath path, int interleavedMinTokens = InterleavedMinTokens)
     {
@@ -111,7 +117,7 @@ public static unsafe class CpuMatMul
         WeightMatrix copy = w;
         fixed (float* xp = x)
         fixed (float* yp = y)
-            Group(&copy, &yp, 1, xp, n, scratch, pool, path, interleavedMinTokens);
+            Group(&copy, &yp, 1, xp, n, scratch, pool, path, interleavedMinTokens, interleavedMinTokens);
     }
 
     static void CheckGroup(in WeightMatrix first, in WeightMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, string yName)
@@ -127,7 +133,7 @@ public static unsafe class CpuMatMul
     /// per activation format, then one dispatch whose chunks cover every matrix's rows.
     /// </summary>
     static void Group(WeightMatrix* ws, float** ys, int count, float* x, int n, MatMulScratch scratch, CpuThreadPool pool,
-        KernelPath path, int interleavedMinTokens)
+        KernelPath path, int interleavedMinTokens, int packedUnpackMinTokens)
     {
         ArgumentNullException.ThrowIfNull(scratch);
         ArgumentNullException.ThrowIfNull(pool);
@@ -140,7 +146,7 @@ public static unsafe class CpuMatMul
             if (!SameActivations(kernels[0], kernels[i]))
             {
                 // Different activation formats: one group per matrix.
-                for (int j = 0; j < count; j++) Group(ws + j, ys + j, 1, x, n, scratch, pool, path, interleavedMinTokens);
+                for (int j = 0; j < count; j++) Group(ws + j, ys + j, 1, x, n, scratch, pool, path, interleavedMinTokens, packedUnpackMinTokens);
                 return;
             }
         }
@@ -160,7 +166,7 @@ public static unsafe class CpuMatMul
             if (ws[i].Layout == WeightLayout.Tiles16)
             {
                 if (kernels[i].PackedGemv == null) ThrowLayout(ws[i]);
-                bool unpack = kernels[i].PackedUnpack != null && kernels[i].InterleavedTokens != null && n >= interleavedMinTokens;
+                bool unpack = kernels[i].PackedUnpack != null && kernels[i].InterleavedTokens != null && n >= packedUnpackMinTokens;
                 int tiles = (ws[i].Rows + Interleaved.Rows - 1) / Interleaved.Rows;
                 // Gemv chunks span several tiles: with one tile each, the threads would take
                 // alternate 18 KB tiles and each core's prefetcher would run on into its
@@ -257,6 +263,17 @@ public static unsafe class CpuMatMul
     /// costs about a third of a per-row product.
     /// </summary>
     internal const int InterleavedMinTokens = 4;
+
+    /// <summary>
+    /// Token count from which repacked (Tiles16) weights are expanded for the token kernels;
+    /// below it each token takes the packed gemv over a tile that the first token brought into
+    /// L1 (18 KB for Q4_0 at 2048 columns), which costs far less than a gemv from memory.
+    /// Measured on the 2-core dev box, TinyLlama Q4_0, pp N, gemv / expansion, t/s (2026-12-08,
+    /// `llcuda bench -p N -n 0 -r 3 -t 2`, 3 alternating rounds): 4: 106-114 / 61-63; 8:
+    /// 130-138 / 96-99; 16: 151-155 / 129-131; 24: 151-164 / 150-154; 32 and up: equal. Batched
+    /// decode (continuous batching's 4-16 tokens per step) is what gains.
+    /// </summary>
+    internal const int PackedUnpackMinTokens = 24;
 
     /// <summary>One chunk = 16 weight rows decoded into this worker's tile, then every token over it.</summary>
     struct InterleavedJob : IChunkJob

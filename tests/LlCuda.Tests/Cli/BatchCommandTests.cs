@@ -320,7 +320,7 @@ public class BatchCommandTests
     [Theory]
     [InlineData("--concurrency", "0", "--concurrency 0 is out of range")]
     [InlineData("--temp", "-1", "--temp -1 is out of range")]
-    [InlineData("--repeat-last-n", "32", "--repeat-last-n is not supported by batch")]
+    [InlineData("--repeat-last-n", "-2", "--repeat-last-n -2 is out of range")]
     public void Batch_InvalidOption_IsAOneLineUsageError(string option, string value, string message)
     {
         string dir = TestPaths.NewTempDir();

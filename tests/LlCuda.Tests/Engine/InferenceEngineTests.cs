@@ -57,7 +57,7 @@ public class InferenceEngineTests
     [Fact]
     public async Task InferAsync_SampledRequestsWithSeeds_EqualEachRunAlone()
     {
-        var requests = Prompts.Take(5).Select((p, i) => new InferRequest { Prompt = p, MaxTokens = 32, Temperature = 0.9f, Seed = (ulong)(100 + i), RepeatPenalty = 1.1f }).ToArray();
+        var requests = Prompts.Take(5).Select((p, i) => new InferRequest { Prompt = p, MaxTokens = 32, Temperature = 0.9f, Seed = (ulong)(100 + i), RepeatPenalty = 1.1f, PenaltyWindow = 8 + i }).ToArray();
         string[] expected = OneAtATime(requests);
         using var engine = Engine();
         var responses = await Task.WhenAll(requests.Select(r => engine.InferAsync(r)));

@@ -19,6 +19,8 @@ public sealed record InferRequest
     public float RepeatPenalty { get; init; } = 1.0f;
     public float FrequencyPenalty { get; init; }
     public float PresencePenalty { get; init; }
+    /// <summary>Tokens the penalties look back over (0 turns them off).</summary>
+    public int PenaltyWindow { get; init; } = new SamplingOptions().PenaltyWindow;
     /// <summary>Sampling seed (null: the default seed, so a request repeats exactly).</summary>
     public ulong? Seed { get; init; }
     /// <summary>Generation ends when the text contains one of these; the stop text is not returned.</summary>
@@ -44,7 +46,7 @@ public sealed record InferRequest
             Sampling = new SamplingOptions
             {
                 Temperature = Temperature, TopK = TopK, TopP = TopP, MinP = MinP, RepeatPenalty = RepeatPenalty,
-                FrequencyPenalty = FrequencyPenalty, PresencePenalty = PresencePenalty, Seed = Seed ?? defaults.Seed,
+                FrequencyPenalty = FrequencyPenalty, PresencePenalty = PresencePenalty, PenaltyWindow = PenaltyWindow, Seed = Seed ?? defaults.Seed,
             },
         };
         r.Validate();

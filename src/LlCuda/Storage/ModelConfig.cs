@@ -26,7 +26,7 @@ public sealed record ModelConfig(string Architecture, long Parameters, string Qu
     public byte[] ToJson(Digest weights, DateTimeOffset created)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+        using (var w = new Utf8JsonWriter(stream, StoreJson.Options))
         {
             w.WriteStartObject();
             w.WriteStartObject("config");

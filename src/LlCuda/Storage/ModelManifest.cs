@@ -23,7 +23,7 @@ public sealed record ModelManifest(Descriptor Config, IReadOnlyList<Descriptor> 
     public byte[] ToJson()
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+        using (var w = new Utf8JsonWriter(stream, StoreJson.Options))
         {
             w.WriteStartObject();
             w.WriteNumber("schemaVersion", 2);

@@ -12,7 +12,7 @@ public sealed record TagRecord(Digest Manifest, bool Pinned, DateTimeOffset Last
     public byte[] ToJson()
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+        using (var w = new Utf8JsonWriter(stream, StoreJson.Options))
         {
             w.WriteStartObject();
             w.WriteString("manifest", Manifest.ToString());

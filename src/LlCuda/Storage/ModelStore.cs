@@ -114,7 +114,9 @@ public sealed class ModelStore
     public void Touch(ModelReference reference)
     {
         using var _ = StoreLock.Acquire(Layout);
-        if (TryReadTag(reference) is { } tag) WriteTag(reference, tag with { LastUsed = _clock.GetUtcNow() });
+        // No fsync: a last-use time lost in a power cut only makes the LRU order a little off,
+        // and the flush was ~4 of the ~10 ms the store added to each model load (docs/performance.md).
+        if (TryReadTag(reference) is { } tag) WriteTag(reference, tag with { LastUsed = _clock.GetUtcNow() }, durable: false);
     }
 
     public void SetPinned(ModelReference reference, bool pinned)
@@ -303,7 +305,7 @@ public sealed class ModelStore
     }
 
     // Called under the lock. Temp file + rename, so a reader never sees half a tag file.
-    void WriteTag(ModelReference reference, TagRecord record)
+    void WriteTag(ModelReference reference, TagRecord record, bool durable = true)
     {
         string path = Layout.TagPath(reference);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -313,7 +315,7 @@ public sealed class ModelStore
             using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 fs.Write(record.ToJson());
-                fs.Flush(flushToDisk: true);
+                fs.Flush(flushToDisk: durable);
             }
             File.Move(temp, path, overwrite: true);
         }

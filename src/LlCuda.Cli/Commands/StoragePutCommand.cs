@@ -17,19 +17,23 @@ internal static class StoragePutCommand
         var file = new Argument<string>("FILE") { Description = "GGUF model file to store" };
         var name = new Option<string>("--name") { Description = "Reference to store it under, name[:tag] (default: the file name, tag latest)" };
         var budget = new Option<long?>("--cache-max-bytes") { Description = "Byte budget of the store: evict least recently used unpinned models beyond it (default: cache_max_bytes in $LLCUDA_HOME/config.json; 0 = none)" };
+        var license = new Option<string>("--license") { Description = "License text file to store with the model (a application/vnd.docker.ai.license layer)" };
         var json = CommonOptions.Json();
-        var command = new Command("put", "Store a GGUF model file under name:tag") { file, name, budget, json };
+        var command = new Command("put", "Store a GGUF model file under name:tag") { file, name, budget, license, json };
         command.SetAction(r => CommandRunner.Run(console, () =>
         {
             string path = r.GetValue(file)!;
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file (give the path of a GGUF model)", path);
+            string? licensePath = r.GetValue(license);
+            if (licensePath is not null && !File.Exists(licensePath))
+                throw new FileNotFoundException($"{licensePath}: no such license file (--license takes the path of a text file)", licensePath);
             var reference = r.GetValue(name) is { } n ? ModelReference.Parse(n) : ModelReference.FromFileName(path);
             var store = ModelStore.FromEnvironment();
             long max = r.GetValue(budget) ?? StoreConfig.Load(store.Layout).CacheMaxBytes;
             if (max < 0) throw new UsageException($"--cache-max-bytes {max} is out of range: expected a number of bytes, 0 (no budget) or more");
             var started = DateTime.UtcNow;
             var result = StorageProgress.Run(console, Path.GetFileName(path), (progress, cancel) =>
-                store.Put(path, reference, max, progress is null ? null : p => progress(Path.GetFileName(path), p), cancel));
+                store.Put(path, reference, max, progress is null ? null : p => progress(Path.GetFileName(path), p), licensePath, cancel));
             double seconds = (DateTime.UtcNow - started).TotalSeconds;
             if (r.GetValue(json))
             {

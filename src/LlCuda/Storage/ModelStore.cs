@@ -34,7 +34,8 @@ public sealed class ModelStore
     /// then the tag. With a budget (bytes, 0 = none), least recently used unpinned tags are
     /// evicted until the stored blobs fit (the new tag is never evicted).
     /// </summary>
-    public PutResult Put(string ggufPath, ModelReference reference, long budgetBytes = 0, Action<BlobProgress>? progress = null, CancellationToken cancellation = default)
+    public PutResult Put(string ggufPath, ModelReference reference, long budgetBytes = 0, Action<BlobProgress>? progress = null,
+        string? licensePath = null, CancellationToken cancellation = default)
     {
         ModelConfig config;
         // Parsing first rejects a file that is not GGUF before any byte is copied.
@@ -50,9 +51,13 @@ public sealed class ModelStore
             // config and manifest digests, so a re-put stores nothing new.
             var created = new DateTimeOffset(File.GetLastWriteTimeUtc(ggufPath), TimeSpan.Zero);
             var (configDigest, configSize) = Blobs.Put(config.ToJson(weights, created));
-            var manifest = new ModelManifest(
-                new Descriptor(MediaTypes.ModelConfig, configDigest, configSize),
-                [new Descriptor(MediaTypes.Gguf, weights, size)]);
+            var layers = new List<Descriptor> { new(MediaTypes.Gguf, weights, size) };
+            if (licensePath is not null)
+            {
+                var (license, licenseSize) = Blobs.PutFile(licensePath, cancellation: cancellation);
+                layers.Add(new Descriptor(MediaTypes.License, license, licenseSize));
+            }
+            var manifest = new ModelManifest(new Descriptor(MediaTypes.ModelConfig, configDigest, configSize), layers);
             var (manifestDigest, _) = Blobs.Put(manifest.ToJson());
 
             using var _ = StoreLock.Acquire(Layout);

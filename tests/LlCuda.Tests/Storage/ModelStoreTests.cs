@@ -49,6 +49,21 @@ public class ModelStoreTests
     }
 
     [Fact]
+    public void Put_WithLicenseFile_AddsALicenseLayerThatGcKeeps()
+    {
+        var store = StoreFixture.NewStore();
+        string license = Path.Combine(TestPaths.NewTempDir(), "LICENSE");
+        File.WriteAllText(license, "MIT License\n");
+        var put = store.Put(TestPaths.Stories260K, V1, licensePath: license);
+
+        var layers = store.ReadManifest(put.Manifest).Layers;
+        Assert.Equal([MediaTypes.Gguf, MediaTypes.License], layers.Select(l => l.MediaType));
+        Assert.Equal("MIT License\n", File.ReadAllText(store.Blobs.PathOf(layers[1].Digest)));
+        Assert.Equal(0, store.CollectGarbage().BlobsRemoved);
+        Assert.Empty(store.Verify(V1).Problems);
+    }
+
+    [Fact]
     public void Put_SameFileUnderTwoTags_StoresEveryBlobOnce()
     {
         var store = StoreFixture.NewStore();

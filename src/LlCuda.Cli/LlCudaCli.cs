@@ -14,6 +14,7 @@ public static class LlCudaCli
         model.Subcommands.Add(ModelInfoCommand.Create(console));
         model.Subcommands.Add(ModelSynthCommand.Create(console));
         root.Subcommands.Add(model);
+        root.Subcommands.Add(StorageCommand.Create(console));
         root.Subcommands.Add(InferCommand.Create(console));
         root.Subcommands.Add(BatchCommand.Create(console));
         root.Subcommands.Add(LogitsCommand.Create(console));

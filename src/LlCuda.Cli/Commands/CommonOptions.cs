@@ -7,7 +7,7 @@ internal static class CommonOptions
 {
     public static Option<string> Model() => new("--model", "-m")
     {
-        Description = "Path of a GGUF model file",
+        Description = "GGUF model: a file path, or name[:tag] in the model store (llcuda storage list)",
         Required = true,
     };
 

@@ -28,7 +28,7 @@ internal static class DetokenizeCommand
         command.SetAction(r => CommandRunner.Run(console, () =>
         {
             int[] tokens = ParseIds(r.GetValue(ids)!);
-            using var gguf = GgufFile.Open(r.GetValue(model)!);
+            using var gguf = GgufFile.Open(LlCuda.Storage.ModelLocator.Locate(r.GetValue(model)!).Path);
             var tokenizer = Tokenizer.FromGguf(gguf);
             foreach (int id in tokens)
                 if (id < 0 || id >= tokenizer.Count)

@@ -26,7 +26,7 @@ internal static class ModelInfoCommand
         var command = new Command("info", "Show a GGUF model's architecture, hyperparameters, vocabulary and tensors") { model, json };
         command.SetAction(r => CommandRunner.Run(console, () =>
         {
-            using var file = GgufFile.Open(r.GetValue(model)!);
+            using var file = GgufFile.Open(LlCuda.Storage.ModelLocator.Locate(r.GetValue(model)!).Path);
             var info = ModelSummary.Of(file);
             if (r.GetValue(json)) WriteJson(console.Out, file, info);
             else WriteText(console, file, info);

@@ -3,6 +3,8 @@ using LlCuda.Cli.Hosting;
 using LlCuda.Cuda;
 using LlCuda.Models.Llama;
 using LlCuda.Engine;
+using LlCuda.Gguf;
+using LlCuda.Storage;
 using LlCuda.LlamaCpp;
 
 namespace LlCuda.Cli.Commands;
@@ -86,7 +88,21 @@ internal sealed class RunnerCliOptions
         return options;
     }
 
-    public LoadedModel Load(ParseResult r, string path, RunnerOptions options)
+    /// <summary>
+    /// Loads the -m model: a GGUF path, or a name:tag in the model store (resolved to its blob,
+    /// last use recorded). A stored model that fails to parse says to verify and re-put it.
+    /// </summary>
+    public LoadedModel Load(ParseResult r, string model, RunnerOptions options)
+    {
+        var located = ModelLocator.Locate(model);
+        try { return LoadPath(r, located.Path, options); }
+        catch (GgufFormatException e) when (located.Stored is not null)
+        {
+            throw new GgufFormatException(located.Explain(e.Message));
+        }
+    }
+
+    LoadedModel LoadPath(ParseResult r, string path, RunnerOptions options)
     {
         var engine = Engine(r);
         if (engine != EngineKind.LlamaCpp)

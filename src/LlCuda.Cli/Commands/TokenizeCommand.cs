@@ -36,7 +36,7 @@ internal static class TokenizeCommand
         command.SetAction(r => CommandRunner.Run(console, () =>
         {
             string text = r.GetValue(prompt) ?? ReadText(r.GetValue(file)!);
-            using var gguf = GgufFile.Open(r.GetValue(model)!);
+            using var gguf = GgufFile.Open(LlCuda.Storage.ModelLocator.Locate(r.GetValue(model)!).Path);
             var tokenizer = Tokenizer.FromGguf(gguf);
             int[] ids = tokenizer.Encode(text, addSpecial: !r.GetValue(noBos), parseSpecial: r.GetValue(special));
             if (r.GetValue(json)) WriteJson(console.Out, ids);

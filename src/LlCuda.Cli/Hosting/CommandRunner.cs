@@ -1,6 +1,7 @@
 using LlCuda.Cuda;
 using LlCuda.Gguf;
 using LlCuda.LlamaCpp;
+using LlCuda.Storage;
 
 namespace LlCuda.Cli.Hosting;
 
@@ -20,12 +21,14 @@ public static class CommandRunner
             return body();
         }
         catch (GgufFormatException e) { return Fail(console, e.Message, ExitCodes.DataError); }
+        catch (StoreException e) { return Fail(console, e.Message, StoreExitCode(e.Failure)); }
         catch (FileNotFoundException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (DirectoryNotFoundException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (UnauthorizedAccessException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (LlamaCppException e) { return Fail(console, e.Message, LlamaCppExitCode(e.Failure)); }
         // A CUDA library that is not installed is an environment problem, like a missing libllama.
         catch (CudaException e) { return Fail(console, e.Message, e.IsLibraryMissing ? ExitCodes.Unsupported : ExitCodes.Failure); }
+        catch (OperationCanceledException e) { return Fail(console, e.Message, ExitCodes.Interrupted); }
         catch (UsageException e) { return Fail(console, e.Message, ExitCodes.Usage); }
         catch (ArgumentException e) { return Fail(console, e.Message.Split(" (Parameter")[0], ExitCodes.Usage); }
         catch (NotSupportedException e) { return Fail(console, e.Message, ExitCodes.Unsupported); }
@@ -43,6 +46,14 @@ public static class CommandRunner
     {
         LlamaCppFailure.Library => ExitCodes.Unsupported,
         LlamaCppFailure.Model => ExitCodes.DataError,
+        _ => ExitCodes.Failure,
+    };
+
+    static int StoreExitCode(StoreFailure failure) => failure switch
+    {
+        StoreFailure.BadReference => ExitCodes.Usage,
+        StoreFailure.NotFound => ExitCodes.NoInput,
+        StoreFailure.Corrupt => ExitCodes.DataError,
         _ => ExitCodes.Failure,
     };
 

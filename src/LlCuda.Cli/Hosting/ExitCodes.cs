@@ -23,4 +23,6 @@ public static class ExitCodes
     public const int Internal = 70;
     /// <summary>An output file could not be written.</summary>
     public const int CannotWrite = 73;
+    /// <summary>Stopped by SIGINT or SIGTERM (128 + SIGINT, what shells report).</summary>
+    public const int Interrupted = 130;
 }

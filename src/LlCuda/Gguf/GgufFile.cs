@@ -39,7 +39,7 @@ public sealed class GgufFile : IDisposable
     public static GgufFile Open(string path)
     {
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such model file (check the path, or list stored models with 'llcuda model list')", path);
+            throw new FileNotFoundException($"{path}: no such model file (check the path, or list stored models with 'llcuda storage list')", path);
         var mapped = MappedFile.Open(path);
         try
         {

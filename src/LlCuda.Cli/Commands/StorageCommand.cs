@@ -20,6 +20,8 @@ internal static class StorageCommand
         storage.Subcommands.Add(StorageVerifyCommand.Create(console));
         storage.Subcommands.Add(StoragePinCommand.Create(console, pin: true));
         storage.Subcommands.Add(StoragePinCommand.Create(console, pin: false));
+        storage.Subcommands.Add(StorageSyncCommands.Push(console));
+        storage.Subcommands.Add(StorageSyncCommands.Pull(console));
         return storage;
     }
 }

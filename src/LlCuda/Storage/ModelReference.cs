@@ -17,7 +17,9 @@ public sealed partial record ModelReference(string Name, string Tag)
 
     public override string ToString() => $"{Name}:{Tag}";
 
-    [GeneratedRegex(@"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")]
+    // An optional registry "host:port/" first, so a pulled model keeps its remote name
+    // (127.0.0.1:5000/library/stories:260k); a host without a port is an ordinary component.
+    [GeneratedRegex(@"^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*:[0-9]{1,5}/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")]
     private static partial Regex NamePattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]

@@ -74,6 +74,27 @@ public sealed class ModelStore
     }
 
     /// <summary>
+    /// Tags a manifest whose blobs are already in the store (a pull): the manifest bytes become
+    /// a blob (its digest must be <paramref name="expected"/> when given), then the tag points
+    /// to it. Fails, tagging nothing, when a blob the manifest names is missing.
+    /// </summary>
+    public Digest TagManifest(ModelReference reference, ReadOnlySpan<byte> manifestBytes, Digest? expected = null)
+    {
+        var manifest = ModelManifest.Parse(manifestBytes, reference.ToString());
+        _ = manifest.Weights; // a manifest without a GGUF layer is refused here
+        var (digest, _) = Blobs.Put(manifestBytes);
+        if (expected is { } e && e != digest)
+            throw new StoreException(StoreFailure.Corrupt, $"model '{reference}': the manifest's bytes hash to {digest}, not {e}; pull it again");
+        using var storeLock = StoreLock.Acquire(Layout);
+        foreach (var blob in manifest.Blobs)
+            if (!Blobs.Exists(blob))
+                throw new StoreException(StoreFailure.Corrupt, $"model '{reference}': blob {blob} is missing; pull it again");
+        bool pinned = TryReadTag(reference)?.Pinned ?? false;
+        WriteTag(reference, new TagRecord(digest, pinned, _clock.GetUtcNow()));
+        return digest;
+    }
+
+    /// <summary>
     /// Finds a tag's model and checks its weights blob cheaply (present, and the size the
     /// manifest says); records the use for LRU. Full re-hashing is verify's job: hashing a
     /// multi-GB model on every load would cost seconds and read every page the memory map

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using LlCuda.Tests.Support;
+
+namespace LlCuda.Tests.Storage.Remotes;
+
+/// <summary>`llcuda storage push` / `pull` between two local stores through a real registry on 127.0.0.1.</summary>
+public class StoragePushPullTests(RegistryServer server) : IClassFixture<RegistryServer>
+{
+    const string KnownText = "Once upon a time, there was a little girl named Lily.";
+
+    static CliResult Run(string home, params string[] args) =>
+        CliRunner.Published(args, environment: new Dictionary<string, string?> { ["LLCUDA_HOME"] = home });
+
+    string Remote(string repoTag) => $"{server.BaseUri.Authority}/{repoTag}";
+
+    [RegistryFact]
+    public void PushThenPullIntoAnotherStore_RunsTheSameModel_AndASecondPushSendsNothing()
+    {
+        if (!File.Exists(CliRunner.PublishedBinary)) return; // ./test.sh builds it first
+        string a = TestPaths.NewTempDir(), b = TestPaths.NewTempDir();
+        var put = Run(a, "storage", "put", TestPaths.Stories260K, "--name", "stories:260k");
+        Assert.True(put.ExitCode == 0, put.Stderr);
+
+        var push = Run(a, "storage", "push", "stories:260k", Remote("library/stories:260k"), "--json");
+        Assert.True(push.ExitCode == 0, push.Stderr);
+        using (var doc = JsonDocument.Parse(push.Stdout))
+        {
+            Assert.Equal(2, doc.RootElement.GetProperty("blobs_moved").GetInt32()); // weights + config
+            Assert.InRange(doc.RootElement.GetProperty("bytes_moved").GetInt64() - new FileInfo(TestPaths.Stories260K).Length, 50, 4096); // the config is small JSON
+        }
+        var again = Run(a, "storage", "push", "stories:260k", Remote("library/stories:260k"), "--json");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        using (var doc = JsonDocument.Parse(again.Stdout))
+        {
+            Assert.Equal(0, doc.RootElement.GetProperty("blobs_moved").GetInt32());
+            Assert.Equal(2, doc.RootElement.GetProperty("blobs_skipped").GetInt32());
+        }
+
+        // Store b knows the model under the remote reference; it loads and generates.
+        var pull = Run(b, "storage", "pull", Remote("library/stories:260k"));
+        Assert.True(pull.ExitCode == 0, pull.Stderr);
+        var infer = Run(b, "infer", "-m", Remote("library/stories:260k"), "-p", "", "-n", "24", "--temp", "0", "--device", "cpu");
+        Assert.True(infer.ExitCode == 0, infer.Stderr);
+        Assert.StartsWith(KnownText, infer.Stdout.Trim(), StringComparison.Ordinal);
+        var verify = Run(b, "storage", "verify");
+        Assert.True(verify.ExitCode == 0, verify.Stdout + verify.Stderr);
+
+        // --name picks the local name; the blobs are already there, so nothing is fetched.
+        var named = Run(b, "storage", "pull", Remote("library/stories:260k"), "--name", "tiny:v1", "--json");
+        Assert.True(named.ExitCode == 0, named.Stderr);
+        using (var doc = JsonDocument.Parse(named.Stdout)) Assert.Equal(0, doc.RootElement.GetProperty("blobs_moved").GetInt32());
+        Assert.Equal(0, Run(b, "infer", "-m", "tiny:v1", "-p", "", "-n", "4", "--temp", "0", "--device", "cpu").ExitCode);
+    }
+
+
+    [RegistryFact]
+    public void Pull_UnknownTagOrBadReference_IsAOneLineErrorAndTagsNothing()
+    {
+        if (!File.Exists(CliRunner.PublishedBinary)) return;
+        string home = TestPaths.NewTempDir();
+        var missing = Run(home, "storage", "pull", Remote("library/nothing:here"));
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Single(missing.Stderr.TrimEnd('\n').Split('\n'));
+        var bad = Run(home, "storage", "pull", "not a reference");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Single(bad.Stderr.TrimEnd('\n').Split('\n'));
+        var list = Run(home, "storage", "list", "--json");
+        Assert.Equal(0, list.ExitCode);
+        Assert.DoesNotContain("nothing", list.Stdout, StringComparison.Ordinal);
+    }
+}

@@ -56,20 +56,10 @@ internal static class StorageSyncCommands
     static Reference ParseRemote(string text) =>
         Reference.TryParse(text, out var reference, out var error) ? reference : throw new UsageException(error);
 
-    static OciRegistryClient Client(Reference remote)
-    {
-        string? user = Environment.GetEnvironmentVariable("LLCUDA_REGISTRY_USER");
-        string? password = Environment.GetEnvironmentVariable("LLCUDA_REGISTRY_PASSWORD");
-        var credentials = string.IsNullOrEmpty(user) ? null : new RemoteCredentials(user, password ?? "");
-        return new OciRegistryClient(remote.DefaultBaseUri, credentials);
-    }
+    static OciRegistryClient Client(Reference remote) => new(remote.DefaultBaseUri, RegistryCredentials.FromEnvironment());
 
-    // The store and registry errors already say what to do; they surface as one line each.
-    static SyncResult Run(Func<Task<SyncResult>> sync)
-    {
-        try { return sync().GetAwaiter().GetResult(); }
-        catch (RemoteStorageException e) { throw new StoreException(StoreFailure.Busy, e.Message); }
-    }
+    // Store and registry errors already say what to do; CommandRunner prints each as one line.
+    static SyncResult Run(Func<Task<SyncResult>> sync) => sync().GetAwaiter().GetResult();
 
     static void Report(CliConsole console, string verb, SyncResult r, bool json)
     {

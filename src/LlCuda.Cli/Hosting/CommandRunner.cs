@@ -22,6 +22,8 @@ public static class CommandRunner
         }
         catch (GgufFormatException e) { return Fail(console, e.Message, ExitCodes.DataError); }
         catch (StoreException e) { return Fail(console, e.Message, StoreExitCode(e.Failure)); }
+        // A registry or filer that failed after its retries: the message names it and what to do.
+        catch (LlCuda.Storage.Remotes.RemoteStorageException e) { return Fail(console, e.Message, ExitCodes.Failure); }
         catch (FileNotFoundException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (DirectoryNotFoundException e) { return Fail(console, e.Message, ExitCodes.NoInput); }
         catch (UnauthorizedAccessException e) { return Fail(console, e.Message, ExitCodes.NoInput); }

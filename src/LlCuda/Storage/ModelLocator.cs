@@ -25,7 +25,28 @@ public static class ModelLocator
             || value.Contains(Path.DirectorySeparatorChar + ".", StringComparison.Ordinal) || value.StartsWith('.')
             || !ModelReference.TryParse(value, out var reference, out _))
             return new Located(value, null);
-        var model = (store ?? ModelStore.FromEnvironment)().Open(reference);
-        return new Located(model.WeightsPath, model);
+        var opened = (store ?? ModelStore.FromEnvironment)();
+        try
+        {
+            var model = opened.Open(reference);
+            return new Located(model.WeightsPath, model);
+        }
+        catch (StoreException e) when (e.Failure == StoreFailure.NotFound && RemoteOf(reference) is { } remote)
+        {
+            // A name that starts with a registry host:port is pulled on first use, then loads
+            // from the store like any other (credentials as for `llcuda storage pull`).
+            using var client = new Remotes.OciRegistryClient(remote.DefaultBaseUri, RegistryCredentials.FromEnvironment());
+            ModelSync.PullAsync(opened, remote, reference, client).GetAwaiter().GetResult();
+            var model = opened.Open(reference);
+            return new Located(model.WeightsPath, model);
+        }
+    }
+
+    // "host:port/repo:tag" names a registry; plain names (even with dots) stay local only.
+    static Remotes.Reference? RemoteOf(ModelReference reference)
+    {
+        int slash = reference.Name.IndexOf('/');
+        if (slash < 0 || !reference.Name.AsSpan(0, slash).Contains(':')) return null;
+        return Remotes.Reference.TryParse(reference.ToString(), out var remote, out _) ? remote : null;
     }
 }

@@ -68,4 +68,20 @@ public class StoragePushPullTests(RegistryServer server) : IClassFixture<Registr
         Assert.Equal(0, list.ExitCode);
         Assert.DoesNotContain("nothing", list.Stdout, StringComparison.Ordinal);
     }
+
+    [RegistryFact]
+    public void Infer_ARegistryNameNotInTheStore_PullsItFirst()
+    {
+        if (!File.Exists(CliRunner.PublishedBinary)) return;
+        string a = TestPaths.NewTempDir(), b = TestPaths.NewTempDir();
+        Assert.Equal(0, Run(a, "storage", "put", TestPaths.Stories260K, "--name", "stories:auto").ExitCode);
+        Assert.Equal(0, Run(a, "storage", "push", "stories:auto", Remote("auto/stories:v1")).ExitCode);
+        var infer = Run(b, "infer", "-m", Remote("auto/stories:v1"), "-p", "", "-n", "24", "--temp", "0", "--device", "cpu");
+        Assert.True(infer.ExitCode == 0, infer.Stderr);
+        Assert.StartsWith(KnownText, infer.Stdout.Trim(), StringComparison.Ordinal);
+        Assert.Contains("auto/stories", Run(b, "storage", "list", "--json").Stdout, StringComparison.Ordinal);
+        // A plain name that is not stored is not looked for anywhere else.
+        var local = Run(b, "infer", "-m", "nowhere:v1", "-p", "", "-n", "4");
+        Assert.Contains("unknown model 'nowhere:v1'", local.Stderr, StringComparison.Ordinal);
+    }
 }

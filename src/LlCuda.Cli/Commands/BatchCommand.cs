@@ -127,17 +127,9 @@ internal sealed class BatchJob(CliConsole console, string inputPath, string outp
             throw;
         }
 
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext c)
-        {
-            // The first signal stops cleanly (results so far are kept); a second one kills.
-            if (stop.IsCancellationRequested) return;
-            c.Cancel = true;
-            stop.Cancel();
-        }
+        // The first signal stops cleanly (results so far are kept); a second one kills.
+        using var stop = new InterruptSignals();
         using (engine)
-        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
-        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
         {
             _clock.Start();
             if (StderrIsTerminal()) WithProgress(() => Feed(input, results, engine, stop));
@@ -151,7 +143,7 @@ internal sealed class BatchJob(CliConsole console, string inputPath, string outp
             console.WriteError(fatal.Message);
             return fatal.ExitCode;
         }
-        if (_interrupted > 0 || stop.IsCancellationRequested)
+        if (_interrupted > 0 || stop.Interrupted)
         {
             console.WriteError($"interrupted; {_interrupted} requests in flight were stopped. Run the same command again to resume");
             return ModelWriteSupport.InterruptedExitCode;
@@ -173,7 +165,7 @@ internal sealed class BatchJob(CliConsole console, string inputPath, string outp
     }
 
     // Streams the input and keeps `concurrency` requests in flight, submitted in input order.
-    async Task Feed(FileStream input, BatchResults results, InferenceEngine engine, CancellationTokenSource stop)
+    async Task Feed(FileStream input, BatchResults results, InferenceEngine engine, InterruptSignals stop)
     {
         var reader = new ByteLineReader(input);
         var seen = new Dictionary<string, int>(StringComparer.Ordinal); // id key -> line it first appeared on
@@ -201,7 +193,7 @@ internal sealed class BatchJob(CliConsole console, string inputPath, string outp
                     continue;
                 }
                 await slots.WaitAsync(stop.Token).ConfigureAwait(false);
-                if (stop.IsCancellationRequested)
+                if (stop.Interrupted)
                 {
                     // A slot freed as the stop came: submit nothing more.
                     slots.Release();
@@ -210,7 +202,7 @@ internal sealed class BatchJob(CliConsole console, string inputPath, string outp
                 _ = RunOne(item, results, engine, slots, stop);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
+        catch (OperationCanceledException) when (stop.Interrupted) { }
         catch (IOException e)
         {
             stop.Cancel();
@@ -220,7 +212,7 @@ internal sealed class BatchJob(CliConsole console, string inputPath, string outp
         for (int i = 0; i < concurrency; i++) await slots.WaitAsync().ConfigureAwait(false);
     }
 
-    async Task RunOne(BatchItem item, BatchResults results, InferenceEngine engine, SemaphoreSlim slots, CancellationTokenSource stop)
+    async Task RunOne(BatchItem item, BatchResults results, InferenceEngine engine, SemaphoreSlim slots, InterruptSignals stop)
     {
         try
         {
@@ -231,7 +223,7 @@ internal sealed class BatchJob(CliConsole console, string inputPath, string outp
             Interlocked.Add(ref _promptTokens, response.PromptTokens);
             Interlocked.Increment(ref _done);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.Interrupted)
         {
             Interlocked.Increment(ref _interrupted);
         }

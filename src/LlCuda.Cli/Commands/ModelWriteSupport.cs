@@ -23,16 +23,7 @@ internal static class ModelWriteSupport
     /// </summary>
     public static T? Run<T>(CliConsole console, string outputPath, Func<Action<ModelWriteProgress>?, CancellationToken, T> write) where T : class
     {
-        using var cancel = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext c)
-        {
-            // The first signal cancels cleanly; a second one falls through to the default (kill).
-            if (cancel.IsCancellationRequested) return;
-            c.Cancel = true;
-            cancel.Cancel();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var cancel = new InterruptSignals();
         try
         {
             if (!StderrIsTerminal(console)) return write(null, cancel.Token);
@@ -54,7 +45,7 @@ internal static class ModelWriteSupport
                 });
             return result;
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancel.Interrupted)
         {
             console.WriteError($"interrupted; {outputPath} was not written");
             return null;

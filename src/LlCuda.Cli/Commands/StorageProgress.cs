@@ -14,16 +14,7 @@ internal static class StorageProgress
 {
     public static T Run<T>(CliConsole console, string label, Func<Action<string, BlobProgress>?, CancellationToken, T> work)
     {
-        using var cancel = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext c)
-        {
-            // The first signal cancels cleanly; a second one falls through to the default (kill).
-            if (cancel.IsCancellationRequested) return;
-            c.Cancel = true;
-            cancel.Cancel();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var cancel = new InterruptSignals();
         try
         {
             if (!ReferenceEquals(console.Error, Console.Error) || Console.IsErrorRedirected) return work(null, cancel.Token);
@@ -45,7 +36,7 @@ internal static class StorageProgress
                 });
             return result;
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancel.Interrupted)
         {
             throw new OperationCanceledException($"interrupted; {label} did not finish and left nothing partial in the store");
         }

@@ -18,8 +18,9 @@ internal static class StoragePutCommand
         var name = new Option<string>("--name") { Description = "Reference to store it under, name[:tag] (default: the file name, tag latest)" };
         var budget = new Option<long?>("--cache-max-bytes") { Description = "Byte budget of the store: evict least recently used unpinned models beyond it (default: cache_max_bytes in $LLCUDA_HOME/config.json; 0 = none)" };
         var license = new Option<string>("--license") { Description = "License text file to store with the model (a application/vnd.docker.ai.license layer)" };
+        var url = StorageSyncCommands.FilerOption();
         var json = CommonOptions.Json();
-        var command = new Command("put", "Store a GGUF model file under name:tag") { file, name, budget, license, json };
+        var command = new Command("put", "Store a GGUF model file under name:tag") { file, name, budget, license, url, json };
         command.SetAction(r => CommandRunner.Run(console, () =>
         {
             string path = r.GetValue(file)!;
@@ -47,6 +48,8 @@ internal static class StoragePutCommand
                 if (max > 0 && store.StoredBytes() > max)
                     console.Error.WriteLine($"llcuda: warning: the store holds {store.StoredBytes():N0} bytes, over its budget of {max:N0}: everything else is pinned or in use by {result.Reference}");
             }
+            // --storage-url: stored locally first, then sent to the filer as `storage push` would.
+            if (r.GetValue(url) is { } filer) StorageSyncCommands.PushToFiler(console, store, result.Reference, filer);
             return ExitCodes.Success;
         }));
         return command;

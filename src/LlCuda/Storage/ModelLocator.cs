@@ -36,7 +36,7 @@ public static class ModelLocator
             // A name that starts with a registry host:port is pulled on first use, then loads
             // from the store like any other (credentials as for `llcuda storage pull`).
             using var client = new Remotes.OciRegistryClient(remote.DefaultBaseUri, RegistryCredentials.FromEnvironment());
-            ModelSync.PullAsync(opened, remote, reference, client).GetAwaiter().GetResult();
+            ModelSync.PullAsync(opened, new RegistryModelRemote(client, remote), reference).GetAwaiter().GetResult();
             var model = opened.Open(reference);
             return new Located(model.WeightsPath, model);
         }

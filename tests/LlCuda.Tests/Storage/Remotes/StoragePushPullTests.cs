@@ -84,4 +84,58 @@ public class StoragePushPullTests(RegistryServer server) : IClassFixture<Registr
         var local = Run(b, "infer", "-m", "nowhere:v1", "-p", "", "-n", "4");
         Assert.Contains("unknown model 'nowhere:v1'", local.Stderr, StringComparison.Ordinal);
     }
+
+    [RegistryFact]
+    public void Pull_KilledMidWay_LeavesNoBlobOrTag_AndTheNextPullResumesAndCompletes()
+    {
+        if (!File.Exists(CliRunner.PublishedBinary)) return;
+        string a = TestPaths.NewTempDir(), b = TestPaths.NewTempDir();
+        // A valid GGUF with 512 MiB of zeros after its data: long enough a pull to kill.
+        string big = LlCuda.Tests.Storage.StoreFixture.PaddedStories(512L << 20);
+        Assert.Equal(0, Run(a, "storage", "put", big, "--name", "big:v1").ExitCode);
+        Assert.Equal(0, Run(a, "storage", "push", "big:v1", Remote("kill/big:v1")).ExitCode);
+
+        // The shell starts the pull, waits until the weights' .partial file has bytes, and
+        // kill -9s it by pid (as in StorageCliTests: the test host cannot always kill by pid).
+        string blobs = Path.Combine(b, "blobs", "sha256");
+        string script = """
+            "$LLCUDA" storage pull "$REMOTE" >/dev/null 2>&1 & pid=$!
+            for i in $(seq 1 6000); do
+              if [ -n "$(find "$BLOBS" -maxdepth 1 -name '*.partial' -size +1k 2>/dev/null)" ]; then break; fi
+              kill -0 $pid 2>/dev/null || break
+              sleep 0.01
+            done
+            kill -9 $pid
+            wait $pid
+            echo "rc=$?"
+            """;
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        psi.Environment["LLCUDA_HOME"] = b;
+        psi.Environment["LLCUDA"] = CliRunner.PublishedBinary;
+        psi.Environment["REMOTE"] = Remote("kill/big:v1");
+        psi.Environment["BLOBS"] = blobs;
+        using (var sh = System.Diagnostics.Process.Start(psi)!)
+        {
+            var stderr = sh.StandardError.ReadToEndAsync();
+            string stdout = sh.StandardOutput.ReadToEnd();
+            Assert.True(sh.WaitForExit(120_000), "the kill script did not finish in 120 s");
+            Assert.True(stdout.Trim() == "rc=137", $"the pull was not killed mid-way: {stdout} {stderr.Result}");
+        }
+        // Nothing large under a real blob name, no tag, and verify is clean.
+        Assert.DoesNotContain(Directory.GetFiles(blobs), f => !f.EndsWith(".partial", StringComparison.Ordinal) && new FileInfo(f).Length > 1 << 20);
+        Assert.Single(Directory.GetFiles(blobs, "*.partial"));
+        Assert.DoesNotContain("big", Run(b, "storage", "list", "--json").Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, Run(b, "storage", "verify").ExitCode);
+
+        // The next pull resumes from the partial file and completes; the model verifies and runs.
+        var again = Run(b, "storage", "pull", Remote("kill/big:v1"), "--name", "big:v1");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Empty(Directory.GetFiles(blobs, "*.partial"));
+        Assert.Equal(0, Run(b, "storage", "verify", "big:v1").ExitCode);
+        var infer = Run(b, "infer", "-m", "big:v1", "-p", "", "-n", "24", "--temp", "0", "--device", "cpu");
+        Assert.True(infer.ExitCode == 0, infer.Stderr);
+        Assert.StartsWith(KnownText, infer.Stdout.Trim(), StringComparison.Ordinal);
+    }
 }

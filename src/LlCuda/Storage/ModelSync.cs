@@ -13,6 +13,9 @@ public sealed record SyncResult(string Remote, ModelReference Local, Digest Mani
 /// </summary>
 public static class ModelSync
 {
+    // Longest a pull waits for another process's download of the same blob.
+    static readonly TimeSpan BlobDownloadWait = TimeSpan.FromHours(1);
+
     public static async Task<SyncResult> PushAsync(ModelStore store, ModelReference local, IModelRemote remote,
         IProgress<long>? progress = null, CancellationToken ct = default)
     {
@@ -56,8 +59,15 @@ public static class ModelSync
             if (store.Blobs.Exists(blob)) { skipped++; continue; }
             string path = store.Blobs.PathOf(blob);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            total += await remote.PullBlobAsync(blob, path, progress, ct).ConfigureAwait(false);
-            moved++;
+            // One download per blob across processes: a second pull of the same model waits here
+            // (flock, released by the kernel even on kill -9), then finds the blob in place.
+            using (StoreLock.AcquireFile(path + ".lock", BlobDownloadWait,
+                e => $"blob {blob}: another llcuda process has been downloading it for over {BlobDownloadWait.TotalMinutes:F0} minutes ({e.Message}); try again when it finishes"))
+            {
+                if (store.Blobs.Exists(blob)) { skipped++; continue; }
+                total += await remote.PullBlobAsync(blob, path, progress, ct).ConfigureAwait(false);
+                moved++;
+            }
         }
         var tagged = store.TagManifest(local, bytes, Digest.Parse(digest));
         return new SyncResult(remote.Name, local, tagged, moved, skipped, total);

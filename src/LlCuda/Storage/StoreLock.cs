@@ -18,13 +18,25 @@ public sealed class StoreLock : IDisposable
     public static StoreLock Acquire(StoreLayout layout, TimeSpan? timeout = null)
     {
         Directory.CreateDirectory(layout.Root);
-        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        var limit = timeout ?? DefaultTimeout;
+        return AcquireFile(layout.LockFile, limit,
+            e => $"{layout.LockFile}: another llcuda process has held the store lock for over {limit.TotalSeconds:F0} s ({e.Message}); try again when it finishes");
+    }
+
+    /// <summary>
+    /// An exclusive lock on any lock file (e.g. one blob's download, so two processes pulling
+    /// the same model make one download: the second waits, then finds the blob in place).
+    /// </summary>
+    public static StoreLock AcquireFile(string lockPath, TimeSpan timeout, Func<IOException, string> timedOut)
+    {
+        ArgumentNullException.ThrowIfNull(timedOut);
+        var deadline = DateTime.UtcNow + timeout;
         int waitMs = 1;
         while (true)
         {
             try
             {
-                return new StoreLock(new FileStream(layout.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+                return new StoreLock(new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
@@ -35,8 +47,7 @@ public sealed class StoreLock : IDisposable
             }
             catch (IOException e)
             {
-                throw new StoreException(StoreFailure.Busy,
-                    $"{layout.LockFile}: another llcuda process has held the store lock for over {(timeout ?? DefaultTimeout).TotalSeconds:F0} s ({e.Message}); try again when it finishes");
+                throw new StoreException(StoreFailure.Busy, timedOut(e));
             }
         }
     }

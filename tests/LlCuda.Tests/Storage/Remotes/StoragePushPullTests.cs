@@ -138,4 +138,41 @@ public class StoragePushPullTests(RegistryServer server) : IClassFixture<Registr
         Assert.True(infer.ExitCode == 0, infer.Stderr);
         Assert.StartsWith(KnownText, infer.Stdout.Trim(), StringComparison.Ordinal);
     }
+
+    [RegistryFact]
+    public void Pull_TwoProcessesPullingTheSameModel_BothSucceedWithOneDownload()
+    {
+        if (!File.Exists(CliRunner.PublishedBinary)) return;
+        string a = TestPaths.NewTempDir(), b = TestPaths.NewTempDir();
+        string big = LlCuda.Tests.Storage.StoreFixture.PaddedStories(256L << 20);
+        Assert.Equal(0, Run(a, "storage", "put", big, "--name", "twice:v1").ExitCode);
+        Assert.Equal(0, Run(a, "storage", "push", "twice:v1", Remote("twice/big:v1")).ExitCode);
+
+        string script = """
+            "$LLCUDA" storage pull "$REMOTE" --name one:v1 --json >"$OUT1" 2>&1 & p1=$!
+            "$LLCUDA" storage pull "$REMOTE" --name two:v1 --json >"$OUT2" 2>&1 & p2=$!
+            wait $p1; r1=$?
+            wait $p2; r2=$?
+            echo "rc=$r1,$r2"
+            """;
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        psi.Environment["LLCUDA_HOME"] = b;
+        psi.Environment["LLCUDA"] = CliRunner.PublishedBinary;
+        psi.Environment["REMOTE"] = Remote("twice/big:v1");
+        psi.Environment["OUT1"] = Path.Combine(a, "pull1.json");
+        psi.Environment["OUT2"] = Path.Combine(a, "pull2.json");
+        using (var sh = System.Diagnostics.Process.Start(psi)!)
+        {
+            string stdout = sh.StandardOutput.ReadToEnd();
+            Assert.True(sh.WaitForExit(120_000), "the pulls did not finish in 120 s");
+            Assert.True(stdout.Trim() == "rc=0,0", $"{stdout} {File.ReadAllText(Path.Combine(a, "pull1.json"))} {File.ReadAllText(Path.Combine(a, "pull2.json"))}");
+        }
+        // The weights were downloaded once: one pull moved them, the other found them in place.
+        long Moved(string file) => JsonDocument.Parse(File.ReadAllText(Path.Combine(a, file))).RootElement.GetProperty("bytes_moved").GetInt64();
+        Assert.True(Math.Min(Moved("pull1.json"), Moved("pull2.json")) < 1 << 20, "both pulls downloaded the weights");
+        Assert.Equal(0, Run(b, "storage", "verify").ExitCode);
+        Assert.Equal(0, Run(b, "infer", "-m", "two:v1", "-p", "", "-n", "4", "--temp", "0", "--device", "cpu").ExitCode);
+    }
 }

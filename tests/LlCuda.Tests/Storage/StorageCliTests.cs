@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using LlCuda.Storage;
 using LlCuda.Tests.Support;
@@ -134,35 +133,9 @@ public class StorageCliTests
         // A valid GGUF with 1 GiB of zeros after its data: a put takes seconds, long enough to kill.
         string big = StoreFixture.PaddedStories(1L << 30);
         string blobs = Path.Combine(home.Root, "blobs", "sha256");
-        // The shell starts the put, waits until its temp blob has bytes (the copy is under way,
-        // nothing is committed), then kill -9s it by pid. The kill runs in the shell because the
-        // pid .NET reports for a child is not always killable from the test host (sandboxed pid
-        // namespaces answer "No such process").
-        string script = """
-            "$LLCUDA" storage put "$BIG" --name big:v1 >/dev/null 2>&1 & pid=$!
-            for i in $(seq 1 6000); do
-              if [ -n "$(find "$BLOBS" -maxdepth 1 -name '.tmp-*' -size +0 2>/dev/null)" ]; then break; fi
-              kill -0 $pid 2>/dev/null || break
-              sleep 0.01
-            done
-            kill -9 $pid
-            wait $pid
-            echo "rc=$?"
-            """;
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        psi.Environment["LLCUDA_HOME"] = home.Root;
-        psi.Environment["LLCUDA"] = CliRunner.PublishedBinary;
-        psi.Environment["BIG"] = big;
-        psi.Environment["BLOBS"] = blobs;
-        using (var sh = Process.Start(psi)!)
-        {
-            var stderr = sh.StandardError.ReadToEndAsync();
-            string stdout = sh.StandardOutput.ReadToEnd();
-            Assert.True(sh.WaitForExit(120_000), "the kill script did not finish in 120 s");
-            Assert.True(stdout.Trim() == "rc=137", $"the put was not killed mid-way: {stdout} {stderr.Result}");
-        }
+        // Killed once its temp blob has bytes: the copy is under way, nothing is committed.
+        ShellScript.KillWhenFileAppears("\"$LLCUDA\" storage put \"$BIG\" --name big:v1", blobs, ".tmp-*", "0",
+            new Dictionary<string, string> { ["LLCUDA_HOME"] = home.Root, ["BIG"] = big });
 
         Assert.DoesNotContain(home.Store.Blobs.All(), d => home.Store.Blobs.SizeOf(d) > 1 << 20);
         Assert.Empty(home.Store.Tags());

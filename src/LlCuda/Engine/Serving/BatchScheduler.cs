@@ -36,7 +36,7 @@ internal sealed class BatchScheduler : IDisposable
     float[] _logits = [];
     int[] _ids = [];
     volatile bool _stopping;
-    int _queued;
+    int _queued, _runningCount;             // read by Submit and Stats on other threads
     long _steps, _promptTokensComputed, _generatedTokens, _preemptions, _stepTokens;
 
     public BatchScheduler(IModelRunner runner, Tokenizer tokenizer, EngineOptions options)
@@ -73,8 +73,6 @@ internal sealed class BatchScheduler : IDisposable
 
     /// <summary>Wakes the loop (a cancellation, say).</summary>
     public void Wake() => _signal.Release();
-
-    int _runningCount;
 
     public EngineStats Stats => new(
         Volatile.Read(ref _runningCount), Math.Max(0, Volatile.Read(ref _queued)),

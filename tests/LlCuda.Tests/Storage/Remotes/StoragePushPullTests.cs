@@ -95,34 +95,10 @@ public class StoragePushPullTests(RegistryServer server) : IClassFixture<Registr
         Assert.Equal(0, Run(a, "storage", "put", big, "--name", "big:v1").ExitCode);
         Assert.Equal(0, Run(a, "storage", "push", "big:v1", Remote("kill/big:v1")).ExitCode);
 
-        // The shell starts the pull, waits until the weights' .partial file has bytes, and
-        // kill -9s it by pid (as in StorageCliTests: the test host cannot always kill by pid).
+        // Killed once the weights' .partial file has bytes.
         string blobs = Path.Combine(b, "blobs", "sha256");
-        string script = """
-            "$LLCUDA" storage pull "$REMOTE" >/dev/null 2>&1 & pid=$!
-            for i in $(seq 1 6000); do
-              if [ -n "$(find "$BLOBS" -maxdepth 1 -name '*.partial' -size +1k 2>/dev/null)" ]; then break; fi
-              kill -0 $pid 2>/dev/null || break
-              sleep 0.01
-            done
-            kill -9 $pid
-            wait $pid
-            echo "rc=$?"
-            """;
-        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        psi.Environment["LLCUDA_HOME"] = b;
-        psi.Environment["LLCUDA"] = CliRunner.PublishedBinary;
-        psi.Environment["REMOTE"] = Remote("kill/big:v1");
-        psi.Environment["BLOBS"] = blobs;
-        using (var sh = System.Diagnostics.Process.Start(psi)!)
-        {
-            var stderr = sh.StandardError.ReadToEndAsync();
-            string stdout = sh.StandardOutput.ReadToEnd();
-            Assert.True(sh.WaitForExit(120_000), "the kill script did not finish in 120 s");
-            Assert.True(stdout.Trim() == "rc=137", $"the pull was not killed mid-way: {stdout} {stderr.Result}");
-        }
+        ShellScript.KillWhenFileAppears("\"$LLCUDA\" storage pull \"$REMOTE\"", blobs, "*.partial", "1k",
+            new Dictionary<string, string> { ["LLCUDA_HOME"] = b, ["REMOTE"] = Remote("kill/big:v1") });
         // Nothing large under a real blob name, no tag, and verify is clean.
         Assert.DoesNotContain(Directory.GetFiles(blobs), f => !f.EndsWith(".partial", StringComparison.Ordinal) && new FileInfo(f).Length > 1 << 20);
         Assert.Single(Directory.GetFiles(blobs, "*.partial"));
@@ -155,20 +131,12 @@ public class StoragePushPullTests(RegistryServer server) : IClassFixture<Registr
             wait $p2; r2=$?
             echo "rc=$r1,$r2"
             """;
-        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        psi.Environment["LLCUDA_HOME"] = b;
-        psi.Environment["LLCUDA"] = CliRunner.PublishedBinary;
-        psi.Environment["REMOTE"] = Remote("twice/big:v1");
-        psi.Environment["OUT1"] = Path.Combine(a, "pull1.json");
-        psi.Environment["OUT2"] = Path.Combine(a, "pull2.json");
-        using (var sh = System.Diagnostics.Process.Start(psi)!)
+        var (stdout, _) = ShellScript.Run(script, new Dictionary<string, string>
         {
-            string stdout = sh.StandardOutput.ReadToEnd();
-            Assert.True(sh.WaitForExit(120_000), "the pulls did not finish in 120 s");
-            Assert.True(stdout.Trim() == "rc=0,0", $"{stdout} {File.ReadAllText(Path.Combine(a, "pull1.json"))} {File.ReadAllText(Path.Combine(a, "pull2.json"))}");
-        }
+            ["LLCUDA_HOME"] = b, ["LLCUDA"] = CliRunner.PublishedBinary, ["REMOTE"] = Remote("twice/big:v1"),
+            ["OUT1"] = Path.Combine(a, "pull1.json"), ["OUT2"] = Path.Combine(a, "pull2.json"),
+        });
+        Assert.True(stdout.Trim() == "rc=0,0", $"{stdout} {File.ReadAllText(Path.Combine(a, "pull1.json"))} {File.ReadAllText(Path.Combine(a, "pull2.json"))}");
         // The weights were downloaded once: one pull moved them, the other found them in place.
         long Moved(string file) => JsonDocument.Parse(File.ReadAllText(Path.Combine(a, file))).RootElement.GetProperty("bytes_moved").GetInt64();
         Assert.True(Math.Min(Moved("pull1.json"), Moved("pull2.json")) < 1 << 20, "both pulls downloaded the weights");
